@@ -1,0 +1,110 @@
+"""The TRPO policy update as one compiled call (paper §6 and appendix C).
+
+surrogate gradient g → CG solve of (F + λI) x = g with Fisher-vector products
+→ full step β x, β = sqrt(2δ / xᵀFx) → backtracking line search enforcing
+KL ≤ δ and improvement. Non-finite g, x or xᵀFx never reach the parameters.
+"""
+
+from typing import NamedTuple
+
+import tensorflow as tf
+
+from trpo_tf import flat
+from trpo_tf.config import TRPOConfig
+from trpo_tf.conjugate_gradient import conjugate_gradient
+from trpo_tf.fisher import make_fvp, mean_kl, raw_variables
+from trpo_tf.line_search import LineSearchResult, backtracking_line_search
+
+# Why a step was or was not taken (TRPOInfo.status).
+STATUS_ACCEPTED, STATUS_LINE_SEARCH_FAILED, STATUS_NONFINITE, STATUS_ZERO_GRADIENT = 0, 1, 2, 3
+
+
+class TRPOInfo(NamedTuple):
+  """Diagnostics of one update (all scalar tensors)."""
+  status: tf.Tensor
+  surrogate_before: tf.Tensor
+  improvement: tf.Tensor            # realised surrogate gain (0 when rejected)
+  expected_improvement: tf.Tensor   # gᵀ(βx), the linear prediction of the full step
+  mean_kl: tf.Tensor                # KL(π_old ‖ π_new) after the update
+  line_search_tries: tf.Tensor
+  step_fraction: tf.Tensor
+  cg_iterations: tf.Tensor
+  cg_residual: tf.Tensor
+  gradient_norm: tf.Tensor
+  entropy: tf.Tensor                # mean entropy of π_old on the batch
+
+
+def surrogate_loss(policy, obs, actions, advantages, old_log_prob) -> tf.Tensor:
+  """L(θ) = mean[π_θ(a|s) / π_old(a|s) · A] (paper eq. 14, single-path estimator)."""
+  log_prob = policy.head.distribution(policy.dist_params(obs)).log_prob(actions)
+  return tf.reduce_mean(tf.exp(log_prob - old_log_prob) * advantages)
+
+
+class TRPOUpdater:
+  """Holds a policy and a config; `update` runs one compiled TRPO step in place."""
+
+  def __init__(self, policy, config: TRPOConfig, seed: int = 0):
+    self.policy, self.config, self.seed = policy, config, seed
+    self._variables = raw_variables(policy)
+    self._update = tf.function(self._update_impl)
+
+  def update(self, obs, actions, advantages, iteration: int = 0) -> TRPOInfo:
+    """One TRPO step on a batch. Advantages are normalised here if configured."""
+    return self._update(tf.convert_to_tensor(obs, tf.float32), tf.convert_to_tensor(actions),
+                        tf.convert_to_tensor(advantages, tf.float32),
+                        tf.constant(iteration, tf.int32))
+
+  def _update_impl(self, obs, actions, advantages, iteration):
+    cfg, policy, variables = self.config, self.policy, self._variables
+    if cfg.normalize_advantages:
+      mean, var = tf.nn.moments(advantages, axes=[0])
+      advantages = (advantages - mean) / (tf.sqrt(var) + 1e-8)
+    old_params = tuple(tf.stop_gradient(p) for p in policy.dist_params(obs))
+    old_dist = policy.head.distribution(old_params)
+    old_log_prob = tf.stop_gradient(old_dist.log_prob(actions))
+    entropy = tf.reduce_mean(old_dist.entropy())
+
+    with tf.GradientTape() as tape:
+      surrogate = surrogate_loss(policy, obs, actions, advantages, old_log_prob)
+    g = flat.flatten(tape.gradient(surrogate, variables))
+
+    fisher_obs, fisher_params = self._fisher_subsample(obs, old_params, iteration)
+    fvp = make_fvp(policy, fisher_obs, fisher_params, cfg.cg_damping, cfg.fvp_mode)
+    cg = conjugate_gradient(fvp, g, cfg.cg_iters)
+    shs = 0.5 * tf.tensordot(cg.x, fvp(cg.x), 1)
+    usable = tf.reduce_all(tf.math.is_finite(g)) & tf.reduce_all(tf.math.is_finite(cg.x)) \
+        & tf.math.is_finite(shs) & (shs > 0.0)
+    beta = tf.where(usable, tf.sqrt(cfg.max_kl / tf.where(usable, shs, 1.0)), 0.0)
+    full_step = tf.where(usable, beta * cg.x, tf.zeros_like(cg.x))
+    expected = tf.tensordot(g, full_step, 1)
+    grad_norm = tf.norm(tf.where(tf.math.is_finite(g), g, tf.zeros_like(g)))
+
+    def evaluate():
+      return (surrogate_loss(policy, obs, actions, advantages, old_log_prob),
+              mean_kl(policy, obs, old_params))
+
+    def search():
+      return backtracking_line_search(
+          variables, evaluate, flat.get_flat(variables), full_step, surrogate, expected,
+          cfg.max_kl, cfg.line_search_backtracks, cfg.line_search_shrink, cfg.line_search_accept_ratio)
+
+    zero = tf.zeros([], tf.float32)
+    skipped = lambda: LineSearchResult(tf.constant(False), tf.constant(0), zero, zero, zero)
+    accepted, tries, frac, gain, kl = tf.cond(usable & (expected > 0.0), search, skipped)
+    status = tf.where(accepted, STATUS_ACCEPTED,
+                      tf.where(usable, tf.where(expected > 0.0, STATUS_LINE_SEARCH_FAILED, STATUS_ZERO_GRADIENT),
+                               STATUS_NONFINITE))
+    return TRPOInfo(status=status, surrogate_before=surrogate, improvement=gain,
+                    expected_improvement=expected, mean_kl=kl, line_search_tries=tries,
+                    step_fraction=frac, cg_iterations=cg.iterations, cg_residual=cg.residual_norm,
+                    gradient_norm=grad_norm, entropy=entropy)
+
+  def _fisher_subsample(self, obs, old_params, iteration):
+    """A seeded fraction of the batch for the Fisher (paper §6: ~10% suffices)."""
+    if self.config.fisher_subsample >= 1.0:
+      return obs, old_params
+    n = tf.shape(obs)[0]
+    k = tf.maximum(1, tf.cast(tf.cast(n, tf.float32) * self.config.fisher_subsample, tf.int32))
+    noise = tf.random.stateless_uniform([n], seed=tf.stack([self.seed, iteration]))
+    idx = tf.math.top_k(noise, k).indices
+    return tf.gather(obs, idx), tuple(tf.gather(p, idx) for p in old_params)
