@@ -46,12 +46,17 @@ class TRPOUpdater:
   def __init__(self, policy, config: TRPOConfig, seed: int = 0):
     self.policy, self.config, self.seed = policy, config, seed
     self._variables = raw_variables(policy)
-    self._update = tf.function(self._update_impl)
+    self._update = None
 
   def update(self, obs, actions, advantages, iteration: int = 0) -> TRPOInfo:
     """One TRPO step on a batch. Advantages are normalised here if configured."""
-    return self._update(tf.convert_to_tensor(obs, tf.float32), tf.convert_to_tensor(actions),
-                        tf.convert_to_tensor(advantages, tf.float32),
+    obs, actions = tf.convert_to_tensor(obs, tf.float32), tf.convert_to_tensor(actions)
+    if self._update is None:  # one trace for any batch size
+      self._update = tf.function(self._update_impl, input_signature=[
+          tf.TensorSpec([None] + obs.shape[1:], tf.float32),
+          tf.TensorSpec([None] + actions.shape[1:], actions.dtype),
+          tf.TensorSpec([None], tf.float32), tf.TensorSpec([], tf.int32)])
+    return self._update(obs, actions, tf.convert_to_tensor(advantages, tf.float32),
                         tf.constant(iteration, tf.int32))
 
   def _update_impl(self, obs, actions, advantages, iteration):

@@ -20,11 +20,15 @@ class ValueFitter:
     self.value_net, self.epochs, self.minibatch, self.seed = value_net, epochs, minibatch, seed
     self.optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
     self.optimizer.build(value_net.trainable_variables)
-    self._fit = tf.function(self._fit_impl)
+    self._fit = None
 
   def fit(self, obs: np.ndarray, returns: np.ndarray, iteration: int) -> ValueFitInfo:
-    return self._fit(tf.convert_to_tensor(obs, tf.float32), tf.convert_to_tensor(returns, tf.float32),
-                     tf.constant(iteration, tf.int32))
+    obs = tf.convert_to_tensor(obs, tf.float32)
+    if self._fit is None:  # one trace for any batch size
+      self._fit = tf.function(self._fit_impl, input_signature=[
+          tf.TensorSpec([None] + obs.shape[1:], tf.float32), tf.TensorSpec([None], tf.float32),
+          tf.TensorSpec([], tf.int32)])
+    return self._fit(obs, tf.convert_to_tensor(returns, tf.float32), tf.constant(iteration, tf.int32))
 
   def _loss(self, obs, returns):
     return tf.reduce_mean(tf.square(self.value_net(obs) - returns))

@@ -1,0 +1,46 @@
+"""Gymnasium environment construction with one-line errors for bad input."""
+
+import gymnasium as gym
+import numpy as np
+
+from trpo_tf.config import ConfigError
+
+
+def check_env_id(env_id: str) -> None:
+  """Raises ConfigError (one line) if gymnasium does not know `env_id`."""
+  try:
+    gym.spec(env_id)
+  except gym.error.Error as e:
+    first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    raise ConfigError(f"unknown environment id {env_id!r}: {first_line}") from None
+
+
+def check_spaces(observation_space: gym.Space, action_space: gym.Space, env_id: str) -> None:
+  if not isinstance(action_space, (gym.spaces.Box, gym.spaces.Discrete)):
+    raise ConfigError(f"{env_id}: action space {action_space} is not supported; TRPO here needs Box "
+                      "(Gaussian policy) or Discrete (categorical policy)")
+  if not isinstance(observation_space, gym.spaces.Box):
+    raise ConfigError(f"{env_id}: observation space {observation_space} is not supported; need a Box")
+
+
+def make_env(env_id: str, **kwargs) -> gym.Env:
+  check_env_id(env_id)
+  env = gym.make(env_id, **kwargs)
+  check_spaces(env.observation_space, env.action_space, env_id)
+  return env
+
+
+def make_vector_env(env_id: str, num_envs: int, mode: str = "sync") -> gym.vector.VectorEnv:
+  """A vector env with gymnasium's default NEXT_STEP autoreset (handled in advantages.py)."""
+  check_env_id(env_id)
+  env = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode)
+  check_spaces(env.single_observation_space, env.single_action_space, env_id)
+  return env
+
+
+def action_to_env(actions: np.ndarray, action_space: gym.Space) -> np.ndarray:
+  """Gaussian samples are unbounded: clip to the Box for the simulator (the
+  unclipped sample is what the update scores)."""
+  if isinstance(action_space, gym.spaces.Box):
+    return np.clip(actions, action_space.low, action_space.high)
+  return actions

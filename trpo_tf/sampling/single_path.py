@@ -1,0 +1,88 @@
+"""Single-path sampling (paper §5.1) over a gymnasium vector env.
+
+Each `collect` runs the current policy for `steps` vector steps and returns a
+[T, N] Batch in the NEXT_STEP layout described in advantages.py. Episodes run
+across batch boundaries; rows that are autoreset steps are marked invalid.
+"""
+
+from typing import Callable, List, NamedTuple
+
+import numpy as np
+
+from trpo_tf.normalization import RewardScaler
+from trpo_tf.sampling.envs import action_to_env
+
+
+class Batch(NamedTuple):
+  obs: np.ndarray            # [T, N, *obs_shape] float32, raw (the policy normalises)
+  actions: np.ndarray        # [T, N, *act_shape] as sampled (unclipped)
+  rewards: np.ndarray        # [T, N] float64, scaled by the RewardScaler
+  terminated: np.ndarray     # [T, N] bool
+  truncated: np.ndarray      # [T, N] bool
+  valid: np.ndarray          # [T, N] bool, False on autoreset rows
+  last_obs: np.ndarray       # [N, *obs_shape] observation after the last row
+  episode_returns: List[float]   # raw returns of episodes completed in this batch
+  episode_lengths: List[int]
+
+  @property
+  def num_transitions(self) -> int:
+    return int(self.valid.sum())
+
+
+# act(obs [N, ...] float32, vector_step) -> actions [N, ...]
+ActFn = Callable[[np.ndarray, int], np.ndarray]
+
+
+class SinglePathSampler:
+  """Owns the vector env's running state between batches."""
+
+  def __init__(self, env, reward_scaler: RewardScaler):
+    self.env, self.reward_scaler = env, reward_scaler
+    self.action_space = env.single_action_space
+    self.vector_steps = 0      # seeds the policy's sampling; checkpointed by the trainer
+    self._obs = None
+
+  def reset(self, seed: int) -> None:
+    obs, _ = self.env.reset(seed=seed)
+    self._obs = obs.astype(np.float32)
+    n = self.env.num_envs
+    self._autoreset = np.zeros(n, bool)
+    self._ep_return = np.zeros(n)
+    self._ep_length = np.zeros(n, np.int64)
+
+  def collect(self, act: ActFn, steps: int) -> Batch:
+    if self._obs is None:
+      raise RuntimeError("call reset(seed) before collect()")
+    n = self.env.num_envs
+    obs_buf = np.empty((steps, n) + self._obs.shape[1:], np.float32)
+    act_buf = None
+    rewards = np.empty((steps, n))
+    terminated = np.empty((steps, n), bool)
+    truncated = np.empty((steps, n), bool)
+    valid = np.empty((steps, n), bool)
+    ep_returns, ep_lengths = [], []
+    for t in range(steps):
+      obs_buf[t] = self._obs
+      valid[t] = ~self._autoreset
+      actions = act(self._obs, self.vector_steps)
+      if act_buf is None:
+        act_buf = np.empty((steps,) + actions.shape, actions.dtype)
+      act_buf[t] = actions
+      next_obs, reward, term, trunc, _ = self.env.step(action_to_env(actions, self.action_space))
+      self.vector_steps += 1
+      term, trunc = term & valid[t], trunc & valid[t]
+      done = term | trunc
+      self._ep_return += np.where(valid[t], reward, 0.0)
+      self._ep_length += valid[t]
+      for i in np.flatnonzero(done):
+        ep_returns.append(float(self._ep_return[i]))
+        ep_lengths.append(int(self._ep_length[i]))
+      self._ep_return[done] = 0.0
+      self._ep_length[done] = 0
+      rewards[t] = self.reward_scaler.scale(np.asarray(reward, np.float64), done, valid[t])
+      terminated[t], truncated[t] = term, trunc
+      self._autoreset = done
+      self._obs = next_obs.astype(np.float32)
+    return Batch(obs=obs_buf, actions=act_buf, rewards=rewards, terminated=terminated,
+                 truncated=truncated, valid=valid, last_obs=self._obs.copy(),
+                 episode_returns=ep_returns, episode_lengths=ep_lengths)
