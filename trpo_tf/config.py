@@ -69,8 +69,8 @@ class NetworkConfig:
     object.__setattr__(self, "policy_hidden", tuple(int(h) for h in self.policy_hidden))
     object.__setattr__(self, "value_hidden", tuple(int(h) for h in self.value_hidden))
     _check(all(h > 0 for h in self.policy_hidden + self.value_hidden), "hidden layer sizes must be > 0")
-    _check(self.activation in ("tanh", "relu", "elu", "gelu", "swish"),
-           f"activation must be tanh, relu, elu, gelu or swish, got {self.activation!r}")
+    _check(self.activation in ("tanh", "relu", "elu"),
+           f"activation must be tanh, relu or elu, got {self.activation!r}")
     _check(self.obs_clip > 0, f"obs_clip must be > 0, got {self.obs_clip}")
 
 
@@ -81,6 +81,7 @@ class SamplerConfig:
   num_envs: int = 16                    # [here] amortises the ~200 µs policy call
   steps_per_env: int = 128              # [here] 16 × 128 = 2048 = [zoo] 2 envs × 1024 steps
   vector_mode: str = "sync"             # [here] async is slower on 2 cores (benchmarks/throughput.py)
+  act_backend: str = "numpy"            # [here] numpy mirror of MLP policies for acting (actors.py)
   normalize_rewards: bool = True        # [zoo] normalize: true
   reward_clip: float = 10.0             # [zoo] VecNormalize clip_reward
 
@@ -90,6 +91,7 @@ class SamplerConfig:
     _check(self.num_envs >= 1, f"num_envs must be >= 1, got {self.num_envs}")
     _check(self.steps_per_env >= 1, f"steps_per_env must be >= 1, got {self.steps_per_env}")
     _check(self.vector_mode in ("sync", "async"), f"vector_mode must be sync or async, got {self.vector_mode!r}")
+    _check(self.act_backend in ("numpy", "tf"), f"act_backend must be numpy or tf, got {self.act_backend!r}")
     _check(self.reward_clip > 0, f"reward_clip must be > 0, got {self.reward_clip}")
 
   @property
@@ -105,12 +107,15 @@ class RunConfig:
   checkpoint_every: int = 25            # iterations between checkpoints
   keep_checkpoints: int = 3
   deterministic_ops: bool = True        # tf.config.experimental.enable_op_determinism()
+  intra_op_threads: int = 1             # [here] see runtime.py; 0 = TF default
+  inter_op_threads: int = 1             # [here]
 
   def __post_init__(self):
     _check(self.total_steps > 0, f"total_steps must be > 0, got {self.total_steps}")
     _check(self.seed >= 0, f"seed must be >= 0, got {self.seed}")
     _check(self.eval_episodes >= 0, f"eval_episodes must be >= 0, got {self.eval_episodes}")
     _check(self.checkpoint_every >= 1, f"checkpoint_every must be >= 1, got {self.checkpoint_every}")
+    _check(self.intra_op_threads >= 0 and self.inter_op_threads >= 0, "thread counts must be >= 0")
     _check(self.keep_checkpoints >= 1, f"keep_checkpoints must be >= 1, got {self.keep_checkpoints}")
 
 

@@ -26,6 +26,8 @@ from trpo_tf.evaluation import EvalResult, evaluate_policy
 from trpo_tf.networks import build_networks
 from trpo_tf.normalization import RewardScaler
 from trpo_tf.progress import ProgressReporter
+from trpo_tf.runtime import configure_tensorflow
+from trpo_tf.sampling.actors import make_actor
 from trpo_tf.sampling.envs import make_vector_env
 from trpo_tf.sampling.single_path import Batch, SinglePathSampler
 from trpo_tf.trpo_step import TRPOUpdater
@@ -58,9 +60,9 @@ class Trainer:
       self.run.check_fresh()
     self.config = config
     seed = config.run.seed
+    configure_tensorflow(config.run.intra_op_threads, config.run.inter_op_threads,
+                         config.run.deterministic_ops)
     keras.utils.set_random_seed(seed)
-    if config.run.deterministic_ops:
-      tf.config.experimental.enable_op_determinism()
 
     sc = config.sampler
     self.env = make_vector_env(sc.env_id, sc.num_envs, sc.vector_mode)
@@ -87,9 +89,8 @@ class Trainer:
     self.sampler.vector_steps = int(self.vector_steps.numpy())
     self.show_progress = show_progress
 
-    obs_spec = tf.TensorSpec((sc.num_envs,) + self.env.single_observation_space.shape, tf.float32)
-    self._act = tf.function(self.policy.sample).get_concrete_function(
-        obs_spec, tf.TensorSpec([2], tf.int32))
+    self.actor = make_actor(self.policy, sc.act_backend,
+                            (sc.num_envs,) + self.env.single_observation_space.shape, seed)
     self._values = tf.function(self.value_net).get_concrete_function(
         tf.TensorSpec((None,) + self.env.single_observation_space.shape, tf.float32))
     self._seed = seed
@@ -113,7 +114,8 @@ class Trainer:
     try:
       while int(self.env_steps.numpy()) < total:
         t0 = time.perf_counter()
-        batch = self.sampler.collect(self._act_numpy, cfg.sampler.steps_per_env)
+        self.actor.sync()
+        batch = self.sampler.collect(self.actor, cfg.sampler.steps_per_env)
         t1 = time.perf_counter()
         vf_info = pending.result() if pending is not None else None
         iteration = int(self.iteration.numpy())
@@ -166,10 +168,6 @@ class Trainer:
     self.env.close()
 
   # -- private --------------------------------------------------------------
-
-  def _act_numpy(self, obs: np.ndarray, vector_step: int) -> np.ndarray:
-    seed = tf.constant([self._seed, vector_step % (2 ** 31)], tf.int32)
-    return self._act(tf.constant(obs), seed).numpy()
 
   def _update(self, batch: Batch, iteration: int):
     """GAE + TRPO step + normaliser update; returns (metrics, value-fit arguments)."""

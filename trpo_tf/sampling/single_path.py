@@ -5,7 +5,7 @@ Each `collect` runs the current policy for `steps` vector steps and returns a
 across batch boundaries; rows that are autoreset steps are marked invalid.
 """
 
-from typing import Callable, List, NamedTuple
+from typing import List, NamedTuple
 
 import numpy as np
 
@@ -29,8 +29,6 @@ class Batch(NamedTuple):
     return int(self.valid.sum())
 
 
-# act(obs [N, ...] float32, vector_step) -> actions [N, ...]
-ActFn = Callable[[np.ndarray, int], np.ndarray]
 
 
 class SinglePathSampler:
@@ -50,9 +48,11 @@ class SinglePathSampler:
     self._ep_return = np.zeros(n)
     self._ep_length = np.zeros(n, np.int64)
 
-  def collect(self, act: ActFn, steps: int) -> Batch:
+  def collect(self, actor, steps: int) -> Batch:
+    """Runs `steps` vector steps with `actor` (see actors.py)."""
     if self._obs is None:
       raise RuntimeError("call reset(seed) before collect()")
+    actor.start_batch(self.vector_steps)
     n = self.env.num_envs
     obs_buf = np.empty((steps, n) + self._obs.shape[1:], np.float32)
     act_buf = None
@@ -64,7 +64,7 @@ class SinglePathSampler:
     for t in range(steps):
       obs_buf[t] = self._obs
       valid[t] = ~self._autoreset
-      actions = act(self._obs, self.vector_steps)
+      actions = actor(self._obs)
       if act_buf is None:
         act_buf = np.empty((steps,) + actions.shape, actions.dtype)
       act_buf[t] = actions

@@ -1,0 +1,101 @@
+"""Actors: how the sampler turns observations into actions.
+
+A TF call costs ~200-450 µs here, a 16-env Hopper step ~1.9 ms, so acting
+through TF alone would cost 10-25% of sampling. `NumpyMLPActor` mirrors an MLP
+policy in numpy (weights pulled once per iteration, after the update) and
+samples with a seeded numpy Generator; `TFActor` calls the Keras policy
+(any architecture). Both reseed at the start of every batch from
+(seed, vector_step), so a resumed run draws the same noise stream as the
+original would have from that point. The update recomputes π_old's log-probs in
+TF from the stored observations, so the mirror's float differences never bias it.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from trpo_tf.networks import CategoricalMLPPolicy, GaussianMLPPolicy
+
+_ACTIVATIONS = {
+    "tanh": np.tanh,
+    "relu": lambda x: np.maximum(x, 0.0),
+    "elu": lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0.0))),
+}
+
+
+class TFActor:
+  """Calls the Keras policy through one concrete function per vector step."""
+
+  def __init__(self, policy, batch_shape, seed: int):
+    self._seed = seed
+    self._step = 0
+    self._sample = tf.function(policy.sample).get_concrete_function(
+        tf.TensorSpec(batch_shape, tf.float32), tf.TensorSpec([2], tf.int32))
+
+  def sync(self) -> None:
+    """Nothing to copy: the concrete function reads the live variables."""
+
+  def start_batch(self, vector_step: int) -> None:
+    self._step = vector_step
+
+  def __call__(self, obs: np.ndarray) -> np.ndarray:
+    seed = tf.constant([self._seed % (2 ** 31), self._step % (2 ** 31)], tf.int32)
+    self._step += 1
+    return self._sample(tf.constant(obs), seed).numpy()
+
+
+class NumpyMLPActor:
+  """A numpy mirror of a Gaussian/categorical MLP policy, for sampling only."""
+
+  def __init__(self, policy, seed: int):
+    if not supports_numpy(policy):
+      raise ValueError("NumpyMLPActor needs an MLP policy with tanh/relu/elu activations")
+    self.policy, self._seed = policy, seed
+    self._act_fn = _ACTIVATIONS[policy.trunk.layers[0].activation.__name__]
+    self._rng = np.random.default_rng(seed)
+    self.sync()
+
+  def sync(self) -> None:
+    """Copies the policy's current weights and normaliser statistics."""
+    p = self.policy
+    norm = p.normalizer
+    self._norm = None
+    if norm.enabled:
+      self._norm = (np.asarray(norm.mean, np.float32),
+                    np.sqrt(np.asarray(norm.var, np.float32) + norm.epsilon).astype(np.float32),
+                    np.float32(norm.clip))
+    self._layers = [(np.asarray(l.kernel), np.asarray(l.bias)) for l in p.trunk.layers]
+    out = p.mean_layer if isinstance(p, GaussianMLPPolicy) else p.logits_layer
+    self._out = (np.asarray(out.kernel), np.asarray(out.bias))
+    self._std = np.exp(np.asarray(p.log_std)) if isinstance(p, GaussianMLPPolicy) else None
+
+  def start_batch(self, vector_step: int) -> None:
+    self._rng = np.random.default_rng([self._seed, vector_step])
+
+  def params(self, obs: np.ndarray) -> np.ndarray:
+    """Gaussian mean or logits for a batch of raw observations."""
+    x = np.asarray(obs, np.float32)
+    if self._norm is not None:
+      mean, std, clip = self._norm
+      x = np.clip((x - mean) / std, -clip, clip)
+    for kernel, bias in self._layers:
+      x = self._act_fn(x @ kernel + bias)
+    return x @ self._out[0] + self._out[1]
+
+  def __call__(self, obs: np.ndarray) -> np.ndarray:
+    out = self.params(obs)
+    if self._std is not None:
+      return (out + self._std * self._rng.standard_normal(out.shape, np.float32)).astype(np.float32)
+    return np.argmax(out + self._rng.gumbel(size=out.shape), axis=-1).astype(np.int32)  # Gumbel-max
+
+
+def supports_numpy(policy) -> bool:
+  if not isinstance(policy, (GaussianMLPPolicy, CategoricalMLPPolicy)):
+    return False
+  return all(getattr(l.activation, "__name__", "") in _ACTIVATIONS for l in policy.trunk.layers)
+
+
+def make_actor(policy, backend: str, batch_shape, seed: int):
+  """`backend` is "numpy" (MLP policies; falls back to TF otherwise) or "tf"."""
+  if backend == "numpy" and supports_numpy(policy):
+    return NumpyMLPActor(policy, seed)
+  return TFActor(policy, batch_shape, seed)
