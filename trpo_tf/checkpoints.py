@@ -7,11 +7,8 @@ tf.train.CheckpointManager updates its index only after a checkpoint is
 complete, so a kill mid-save falls back to the previous checkpoint.
 """
 
-import dataclasses
 import json
 import os
-
-import tensorflow as tf
 
 from trpo_tf.config import ConfigError, ExperimentConfig
 
@@ -26,7 +23,10 @@ class RunDirectory:
     self.tensorboard_dir = os.path.join(self.path, "tb")
 
   def latest_checkpoint(self):
-    return tf.train.latest_checkpoint(self.checkpoint_dir) if os.path.isdir(self.checkpoint_dir) else None
+    if not os.path.exists(os.path.join(self.checkpoint_dir, "checkpoint")):
+      return None  # no index yet: checked without importing TensorFlow
+    import tensorflow as tf
+    return tf.train.latest_checkpoint(self.checkpoint_dir)
 
   def has_run(self) -> bool:
     return os.path.exists(os.path.join(self.path, CONFIG_FILE)) or self.latest_checkpoint() is not None
@@ -70,5 +70,6 @@ class RunDirectory:
       json.dump(data, f, indent=2)
     os.replace(tmp, path)
 
-  def checkpoint_manager(self, checkpoint: tf.train.Checkpoint, keep: int) -> tf.train.CheckpointManager:
+  def checkpoint_manager(self, checkpoint, keep: int):
+    import tensorflow as tf
     return tf.train.CheckpointManager(checkpoint, self.checkpoint_dir, max_to_keep=keep)

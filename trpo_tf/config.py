@@ -4,13 +4,16 @@ Sources: [paper] Schulman et al. 2015, arXiv:1502.05477; [gae] Schulman et al.
 2016, arXiv:1506.02438; [sb3] sb3-contrib TRPO defaults; [zoo] rl-baselines3-zoo
 hyperparams/trpo.yml (MuJoCo settings); [here] chosen and measured in this repo
 (see benchmarks/).
+
+Imports neither TensorFlow nor gymnasium, so launchers validate input before
+loading them.
 """
 
 import dataclasses
 import json
 from typing import Any, Dict, Tuple
 
-from trpo_tf.fisher import FVP_MODES
+FVP_MODES = ("forward_over_backward", "analytic")  # see fisher.py
 
 
 class ConfigError(ValueError):

@@ -14,8 +14,7 @@ from typing import Callable, Sequence
 import tensorflow as tf
 
 from trpo_tf import flat
-
-FVP_MODES = ("forward_over_backward", "analytic")
+from trpo_tf.config import FVP_MODES
 
 
 def raw_variables(model) -> list:

@@ -6,13 +6,25 @@ import numpy as np
 from trpo_tf.config import ConfigError
 
 
+def _first_line(error: Exception) -> str:
+  text = str(error).strip()
+  return text.splitlines()[0] if text else type(error).__name__
+
+
 def check_env_id(env_id: str) -> None:
   """Raises ConfigError (one line) if gymnasium does not know `env_id`."""
   try:
     gym.spec(env_id)
   except gym.error.Error as e:
-    first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    raise ConfigError(f"unknown environment id {env_id!r}: {first_line}") from None
+    raise ConfigError(f"unknown environment id {env_id!r}: {_first_line(e)}") from None
+
+
+def _create(env_id: str, factory, *args, **kwargs):
+  check_env_id(env_id)
+  try:
+    return factory(env_id, *args, **kwargs)
+  except gym.error.Error as e:  # e.g. DependencyNotInstalled
+    raise ConfigError(f"cannot create {env_id}: {_first_line(e)}") from None
 
 
 def check_spaces(observation_space: gym.Space, action_space: gym.Space, env_id: str) -> None:
@@ -24,17 +36,23 @@ def check_spaces(observation_space: gym.Space, action_space: gym.Space, env_id: 
 
 
 def make_env(env_id: str, **kwargs) -> gym.Env:
-  check_env_id(env_id)
-  env = gym.make(env_id, **kwargs)
-  check_spaces(env.observation_space, env.action_space, env_id)
+  env = _create(env_id, gym.make, **kwargs)
+  try:
+    check_spaces(env.observation_space, env.action_space, env_id)
+  except ConfigError:
+    env.close()
+    raise
   return env
 
 
 def make_vector_env(env_id: str, num_envs: int, mode: str = "sync") -> gym.vector.VectorEnv:
   """A vector env with gymnasium's default NEXT_STEP autoreset (handled in advantages.py)."""
-  check_env_id(env_id)
-  env = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode)
-  check_spaces(env.single_observation_space, env.single_action_space, env_id)
+  env = _create(env_id, gym.make_vec, num_envs=num_envs, vectorization_mode=mode)
+  try:
+    check_spaces(env.single_observation_space, env.single_action_space, env_id)
+  except ConfigError:
+    env.close()
+    raise
   return env
 
 

@@ -1,0 +1,80 @@
+"""Train a TRPO policy.
+
+  python launchers/train.py --preset=hopper --total_steps=1000000 --seed=0
+  python launchers/train.py --run_dir=runs/my_run --resume     # continue a killed run
+
+Every hyperparameter of trpo_tf.config is a flag of the same name (see --helpfull);
+flags given explicitly override the preset. Writes config.json, checkpoints/,
+tb/ (TensorBoard), progress.csv and eval.json under --run_dir.
+"""
+
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from absl import app, flags  # noqa: E402
+
+from trpo_tf.config import ConfigError  # noqa: E402
+from trpo_tf.flags_util import config_overrides, define_config_flags  # noqa: E402
+from trpo_tf.presets import PRESETS  # noqa: E402
+
+flags.DEFINE_string("preset", "hopper", f"one of {sorted(PRESETS)}")
+flags.DEFINE_string("run_dir", None, "run directory (default: runs/<env>-s<seed>-<time>)")
+flags.DEFINE_bool("resume", False, "continue the run in --run_dir from its last checkpoint")
+flags.DEFINE_bool("progress", True, "show a progress bar")
+define_config_flags()
+FLAGS = flags.FLAGS
+
+
+def build_config():
+  from trpo_tf.checkpoints import RunDirectory
+  from trpo_tf.presets import preset
+  overrides = config_overrides()
+  if FLAGS.resume:
+    if not FLAGS.run_dir:
+      raise ConfigError("--resume needs --run_dir")
+    return RunDirectory(FLAGS.run_dir).load_config().override(**overrides)
+  return preset(FLAGS.preset).override(**overrides)
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  try:
+    config = build_config()
+    run_dir = FLAGS.run_dir or os.path.join(
+        "runs", f"{config.sampler.env_id}-s{config.run.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
+    # Everything that can be wrong with the input is checked before TensorFlow loads.
+    from trpo_tf.checkpoints import RunDirectory
+    from trpo_tf.sampling.envs import make_env
+    make_env(config.sampler.env_id).close()
+    run = RunDirectory(run_dir)
+    run.check_resumable(config) if FLAGS.resume else run.check_fresh()
+    from trpo_tf.trainer import Trainer
+    trainer = Trainer(config, run_dir, resume=FLAGS.resume, show_progress=FLAGS.progress)
+  except ConfigError as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 2
+  print(f"run directory: {trainer.run.path}", flush=True)
+  try:
+    result = trainer.train()
+  finally:
+    trainer.close()
+  rate = result.env_steps / max(result.wall_seconds, 1e-9)
+  print(f"trained {result.env_steps} env steps in {result.iterations} iterations, "
+        f"{result.wall_seconds:.0f} s ({result.sample_seconds:.0f} s sampling, "
+        f"{result.update_seconds:.0f} s updates)", flush=True)
+  if result.evaluation is not None:
+    ev = result.evaluation
+    print(f"deterministic evaluation over {len(ev.returns)} episodes: "
+          f"return {ev.mean_return:.1f} ± {ev.std_return:.1f}")
+  print(f"run directory: {trainer.run.path}\n"
+        f"TensorBoard:   tensorboard --logdir {trainer.run.tensorboard_dir}")
+  return 0
+
+
+if __name__ == "__main__":
+  app.run(main)
