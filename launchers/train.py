@@ -15,7 +15,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from absl import app, flags  # noqa: E402
+from absl import app, flags, logging  # noqa: E402
 
 from trpo_tf.config import ConfigError  # noqa: E402
 from trpo_tf.flags_util import config_overrides, define_config_flags  # noqa: E402
@@ -43,6 +43,7 @@ def build_config():
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  logging.set_verbosity(logging.WARNING)  # TF's checkpoint saver logs at INFO on every save
   try:
     config = build_config()
     run_dir = FLAGS.run_dir or os.path.join(

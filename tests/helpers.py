@@ -1,0 +1,15 @@
+"""Shared helpers for launcher-level tests."""
+
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TRAIN = os.path.join(ROOT, "launchers", "train.py")
+
+
+def run_train(*flags, timeout=600):
+  """Runs launchers/train.py in a fresh process; returns the CompletedProcess."""
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+  return subprocess.run([sys.executable, TRAIN, "--progress=false", *flags], capture_output=True,
+                        text=True, timeout=timeout, cwd=ROOT, env=env)

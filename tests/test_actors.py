@@ -1,0 +1,61 @@
+"""The numpy acting mirror computes the same distribution as the Keras policy."""
+
+import gymnasium as gym
+import numpy as np
+import tensorflow as tf
+
+from trpo_tf.config import NetworkConfig
+from trpo_tf.networks import build_networks
+from trpo_tf.sampling.actors import NumpyMLPActor, TFActor
+
+OBS = gym.spaces.Box(-5, 5, (6,), np.float32)
+
+
+def _policy(action_space, activation="tanh"):
+  policy, _ = build_networks(OBS, action_space, NetworkConfig(activation=activation))
+  for v in policy.trainable_variables:
+    v.assign(tf.random.normal(v.shape, stddev=0.3, seed=1))
+  policy.normalizer.update(np.random.default_rng(0).normal(2.0, 3.0, (500, 6)))
+  return policy
+
+
+def test_gaussian_mirror_matches_keras():
+  for activation in ("tanh", "relu", "elu"):
+    policy = _policy(gym.spaces.Box(-1, 1, (3,), np.float32), activation)
+    obs = np.random.default_rng(1).normal(0, 4, (64, 6)).astype(np.float32)
+    actor = NumpyMLPActor(policy, seed=0)
+    np.testing.assert_allclose(actor.params(obs), policy.dist_params(obs)[0].numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_categorical_mirror_matches_keras_and_samples_the_distribution():
+  policy = _policy(gym.spaces.Discrete(3))
+  obs = np.tile(np.random.default_rng(2).normal(0, 1, (1, 6)).astype(np.float32), (20000, 1))
+  actor = NumpyMLPActor(policy, seed=0)
+  logits = policy.dist_params(obs[:1])[0].numpy()[0]
+  np.testing.assert_allclose(actor.params(obs[:1])[0], logits, rtol=1e-4, atol=1e-5)
+  actor.start_batch(0)
+  freq = np.bincount(actor(obs), minlength=3) / len(obs)
+  np.testing.assert_allclose(freq, tf.nn.softmax(logits).numpy(), atol=0.015)
+
+
+def test_sync_picks_up_updated_weights_and_noise_is_seeded():
+  policy = _policy(gym.spaces.Box(-1, 1, (2,), np.float32))
+  obs = np.zeros((4, 6), np.float32)
+  actor = NumpyMLPActor(policy, seed=5)
+  actor.start_batch(10)
+  first = actor(obs)
+  actor.start_batch(10)
+  np.testing.assert_array_equal(first, actor(obs))          # same (seed, step) -> same noise
+  policy.log_std.assign(policy.log_std - 1.0)
+  actor.sync()
+  np.testing.assert_allclose(actor.params(obs), policy.dist_params(obs)[0].numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_tf_actor_is_seeded():
+  policy = _policy(gym.spaces.Box(-1, 1, (2,), np.float32))
+  actor = TFActor(policy, (4, 6), seed=3)
+  obs = np.ones((4, 6), np.float32)
+  actor.start_batch(7)
+  a = actor(obs)
+  actor.start_batch(7)
+  np.testing.assert_array_equal(a, actor(obs))

@@ -1,0 +1,60 @@
+"""Bad input: one clear error line, non-zero exit, nothing written or overwritten."""
+
+import os
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from tests.helpers import run_train
+from trpo_tf.config import ConfigError
+from trpo_tf.sampling.envs import make_env, make_vector_env
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--total_steps=0"], "total_steps must be > 0"),
+    (["--max_kl=0"], "max_kl must be > 0"),
+    (["--num_envs=-2"], "num_envs must be >= 1"),
+    (["--env_id=NoSuchEnv-v9"], "unknown environment id 'NoSuchEnv-v9'"),
+    (["--env_id=FrozenLake-v1"], "observation space Discrete(16) is not supported"),
+    (["--preset=nope"], "unknown preset 'nope'"),
+    (["--fvp_mode=magic"], "fvp_mode must be one of"),
+    (["--policy_hidden=a,b"], "--policy_hidden must be comma-separated integers"),
+    (["--resume", "--run_dir="], "--resume needs --run_dir"),
+])
+def test_launcher_rejects_bad_flags(tmp_path, flags, message):
+  run_dir = tmp_path / "run"
+  proc = run_train(f"--run_dir={run_dir}", *flags, timeout=120)
+  assert proc.returncode == 2
+  lines = proc.stderr.strip().splitlines()
+  assert lines == [lines[-1]] and lines[0].startswith("error: ") and message in lines[0], proc.stderr
+  assert not run_dir.exists()
+
+
+def test_existing_run_is_not_touched(tmp_path):
+  run_dir = tmp_path / "run"
+  run_dir.mkdir()
+  (run_dir / "config.json").write_text("{\"keep\": 1}")
+  proc = run_train(f"--run_dir={run_dir}", "--preset=cartpole", timeout=120)
+  assert proc.returncode == 2 and "already holds a run" in proc.stderr
+  assert (run_dir / "config.json").read_text() == "{\"keep\": 1}"
+  assert sorted(os.listdir(run_dir)) == ["config.json"]
+
+
+class _MultiBinaryEnv(gym.Env):
+  observation_space = gym.spaces.Box(-1, 1, (2,), np.float32)
+  action_space = gym.spaces.MultiBinary(3)
+
+  def reset(self, *, seed=None, options=None):
+    return np.zeros(2, np.float32), {}
+
+  def step(self, action):
+    return np.zeros(2, np.float32), 0.0, True, False, {}
+
+
+def test_unsupported_action_space_is_rejected():
+  gym.register("TestMultiBinary-v0", entry_point=_MultiBinaryEnv)
+  with pytest.raises(ConfigError, match="action space MultiBinary.*not supported"):
+    make_env("TestMultiBinary-v0")
+  with pytest.raises(ConfigError, match="action space MultiBinary.*not supported"):
+    make_vector_env("TestMultiBinary-v0", 2)
