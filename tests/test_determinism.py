@@ -31,4 +31,5 @@ def test_same_seed_identical_different_seed_differs(tmp_path):
     runs[name] = _fingerprint(str(tmp_path / name))
   assert runs["a"] == runs["b"]
   assert runs["a"][0] != runs["c"][0]
-  assert len(runs["a"][1]) == 3
+  # 6,144 transitions at 2,048 rows per iteration, minus autoreset rows: 4 iterations.
+  assert len(runs["a"][1]) == 4

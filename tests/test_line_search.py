@@ -93,3 +93,22 @@ def test_trpo_step_never_applies_nonfinite_updates():
   assert int(info.status) == STATUS_NONFINITE
   for b, v in zip(before, policy.trainable_variables):
     np.testing.assert_array_equal(b, v.numpy())
+
+
+def test_value_fit_and_normaliser_skip_nonfinite_data():
+  from trpo_tf.value_fit import ValueFitter
+  obs_space = gym.spaces.Box(-1, 1, (3,), np.float32)
+  policy, value = build_networks(obs_space, gym.spaces.Discrete(2), NetworkConfig(value_hidden=(8,)))
+  obs = np.random.default_rng(0).standard_normal((64, 3)).astype(np.float32)
+  returns = np.full(64, np.nan, np.float32)
+  before = [v.numpy().copy() for v in value.trainable_variables]
+  fitter = ValueFitter(value, 1e-2, epochs=2, minibatch=16)
+  fitter.fit(obs, returns, 0)
+  for b, v in zip(before, value.trainable_variables):
+    np.testing.assert_array_equal(b, v.numpy())
+  assert all(np.all(np.isfinite(np.asarray(v))) for v in fitter.optimizer.variables)
+  bad = obs.copy()
+  bad[5, 1] = np.inf
+  policy.normalizer.update(bad)
+  np.testing.assert_allclose(np.asarray(policy.normalizer.mean), np.delete(obs, 5, axis=0).mean(0), rtol=1e-6)
+  assert float(np.asarray(policy.normalizer.count)) == 63

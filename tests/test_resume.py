@@ -27,7 +27,7 @@ def test_restore_brings_back_every_piece_of_state(tmp_path):
       "steps": int(first.env_steps.numpy()), "iteration": int(first.iteration.numpy()),
       "reward_var": first.reward_scaler.var,
   }
-  assert saved["iteration"] == 3 and int(np.asarray(first.fitter.optimizer.iterations)) > 0
+  assert saved["iteration"] >= 3 and int(np.asarray(first.fitter.optimizer.iterations)) > 0
   second = Trainer(config.override(total_steps=8 * 256 * 5), str(tmp_path / "run"), resume=True,
                    show_progress=False)
   for a, b in zip(saved["policy"], second.policy.weights):   # includes the normaliser statistics
@@ -39,10 +39,10 @@ def test_restore_brings_back_every_piece_of_state(tmp_path):
   assert int(second.env_steps.numpy()) == saved["steps"]
   assert int(second.iteration.numpy()) == saved["iteration"]
   assert second.reward_scaler.var == saved["reward_var"]
-  assert second.sampler.vector_steps == 3 * 256
+  assert second.sampler.vector_steps == saved["iteration"] * 256
   result = second.train()
   second.close()
-  assert result.iterations == 5 and result.env_steps >= 8 * 256 * 5 - 100
+  assert result.iterations > saved["iteration"] and result.env_steps >= 8 * 256 * 5
 
 
 def _latest_checkpoint_steps(run_dir):

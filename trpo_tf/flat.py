@@ -12,7 +12,7 @@ def flatten(tensors: Sequence[tf.Tensor]) -> tf.Tensor:
 
 def unflatten(flat: tf.Tensor, like: Sequence[tf.Variable]) -> list:
   """Splits a flat vector into tensors shaped like `like`."""
-  sizes = [int(tf.size(v)) if not v.shape.is_fully_defined() else v.shape.num_elements() for v in like]
+  sizes = [v.shape.num_elements() for v in like]
   parts = tf.split(flat, sizes)
   return [tf.reshape(p, v.shape) for p, v in zip(parts, like)]
 

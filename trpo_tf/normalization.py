@@ -39,10 +39,11 @@ class ObservationNormalizer(keras.layers.Layer):
     return tf.clip_by_value((x - mean) / std, -self.clip, self.clip)
 
   def update(self, batch: np.ndarray) -> None:
-    """Folds a batch [n, *shape] of raw observations into the statistics."""
+    """Folds a batch [n, *shape] of raw observations into the statistics (non-finite rows skipped)."""
+    batch = np.asarray(batch, np.float64)
+    batch = batch[np.isfinite(batch.reshape(len(batch), -1)).all(axis=1)]
     if not self.enabled or len(batch) == 0:
       return
-    batch = np.asarray(batch, np.float64)
     mean, var, count = merge_moments(
         np.asarray(self.mean), np.asarray(self.var), float(np.asarray(self.count)),
         batch.mean(axis=0), batch.var(axis=0), float(len(batch)))

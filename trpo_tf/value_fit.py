@@ -45,5 +45,8 @@ class ValueFitter:
         idx = order[b * self.minibatch: tf.minimum((b + 1) * self.minibatch, n)]
         with tf.GradientTape() as tape:
           loss = self._loss(tf.gather(obs, idx), tf.gather(returns, idx))
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        grads = tape.gradient(loss, variables)
+        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads])
+        if finite:  # a non-finite minibatch never reaches the weights or Adam's moments
+          self.optimizer.apply_gradients(zip(grads, variables))
     return ValueFitInfo(loss_before=loss_before, loss_after=self._loss(obs, returns))
