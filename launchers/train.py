@@ -25,6 +25,8 @@ flags.DEFINE_string("preset", "hopper", f"one of {sorted(PRESETS)}")
 flags.DEFINE_string("run_dir", None, "run directory (default: runs/<env>-s<seed>-<time>)")
 flags.DEFINE_bool("resume", False, "continue the run in --run_dir from its last checkpoint")
 flags.DEFINE_bool("progress", True, "show a progress bar")
+flags.DEFINE_bool("export", True, "export the final policy as a SavedModel (to --export_dir, default "
+                  "exported_models/<run name>/ in the repository)")
 define_config_flags()
 FLAGS = flags.FLAGS
 
@@ -48,6 +50,12 @@ def main(argv):
     config = build_config()
     run_dir = FLAGS.run_dir or os.path.join(
         "runs", f"{config.sampler.env_id}-s{config.run.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if FLAGS.export and not config.run.export_dir:
+      repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+      name = os.path.basename(os.path.normpath(run_dir))
+      config = config.override(export_dir=os.path.join(repo, "exported_models", name))
+    elif not FLAGS.export:
+      config = config.override(export_dir="")
     # Everything that can be wrong with the input is checked before TensorFlow loads.
     from trpo_tf.checkpoints import RunDirectory
     from trpo_tf.sampling.envs import make_env
@@ -68,6 +76,8 @@ def main(argv):
   print(f"trained {result.env_steps} env steps in {result.iterations} iterations, "
         f"{result.wall_seconds:.0f} s ({result.sample_seconds:.0f} s sampling, "
         f"{result.update_seconds:.0f} s updates)", flush=True)
+  if trainer.exports:
+    print(f"exported SavedModel: {trainer.exports[-1]}")
   if result.evaluation is not None:
     ev = result.evaluation
     print(f"deterministic evaluation over {len(ev.returns)} episodes: "

@@ -11,5 +11,7 @@ TRAIN = os.path.join(ROOT, "launchers", "train.py")
 def run_train(*flags, timeout=600):
   """Runs launchers/train.py in a fresh process; returns the CompletedProcess."""
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+  if not any(f.startswith("--export") for f in flags):
+    flags = ("--export=false",) + tuple(flags)   # keep tests out of the repo's exported_models/
   return subprocess.run([sys.executable, TRAIN, "--progress=false", *flags], capture_output=True,
                         text=True, timeout=timeout, cwd=ROOT, env=env)

@@ -53,7 +53,7 @@ def _latest_checkpoint_steps(run_dir):
 def test_killed_launcher_resumes(tmp_path):
   run_dir = str(tmp_path / "run")
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-  proc = subprocess.Popen([sys.executable, TRAIN, "--progress=false", "--preset=cartpole",
+  proc = subprocess.Popen([sys.executable, TRAIN, "--progress=false", "--export=false", "--preset=cartpole",
                            "--total_steps=10000000", "--checkpoint_every=1", f"--run_dir={run_dir}"],
                           cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   index = os.path.join(run_dir, "checkpoints", "checkpoint")

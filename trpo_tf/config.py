@@ -112,6 +112,8 @@ class RunConfig:
   checkpoint_every: int = 25            # iterations between checkpoints
   keep_checkpoints: int = 3
   deterministic_ops: bool = True        # tf.config.experimental.enable_op_determinism()
+  export_dir: str = ""                  # SavedModel base (TF Serving layout); "" = no export
+  export_every: int = 0                 # iterations between exports; 0 = only at the end
   intra_op_threads: int = 1             # [here] see runtime.py; 0 = TF default
   inter_op_threads: int = 1             # [here]
 
@@ -120,6 +122,7 @@ class RunConfig:
     _check(self.seed >= 0, f"seed must be >= 0, got {self.seed}")
     _check(self.eval_episodes >= 0, f"eval_episodes must be >= 0, got {self.eval_episodes}")
     _check(self.checkpoint_every >= 1, f"checkpoint_every must be >= 1, got {self.checkpoint_every}")
+    _check(self.export_every >= 0, f"export_every must be >= 0, got {self.export_every}")
     _check(self.intra_op_threads >= 0 and self.inter_op_threads >= 0, "thread counts must be >= 0")
     _check(self.keep_checkpoints >= 1, f"keep_checkpoints must be >= 1, got {self.keep_checkpoints}")
 

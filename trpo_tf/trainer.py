@@ -23,6 +23,7 @@ from trpo_tf.advantages import gae
 from trpo_tf.checkpoints import RunDirectory
 from trpo_tf.config import ExperimentConfig
 from trpo_tf.evaluation import EvalResult, evaluate_policy
+from trpo_tf.export import export_policy
 from trpo_tf.networks import build_networks
 from trpo_tf.normalization import RewardScaler
 from trpo_tf.progress import ProgressReporter
@@ -88,6 +89,7 @@ class Trainer:
       self.run.write_config(config)
     self.sampler.vector_steps = int(self.vector_steps.numpy())
     self.show_progress = show_progress
+    self.exports = []
 
     self.actor = make_actor(self.policy, sc.act_backend,
                             (sc.num_envs,) + self.env.single_observation_space.shape, seed)
@@ -141,6 +143,9 @@ class Trainer:
         if int(self.iteration.numpy()) % cfg.run.checkpoint_every == 0:
           pending.result()
           self.manager.save(checkpoint_number=int(self.iteration.numpy()))
+        if cfg.run.export_dir and cfg.run.export_every and \
+            int(self.iteration.numpy()) % cfg.run.export_every == 0:
+          self.export()
       if pending is not None:
         pending.result()
       if self.manager.latest_checkpoint is None or \
@@ -150,6 +155,8 @@ class Trainer:
       pool.shutdown(wait=True)
       progress.close()
     wall = time.perf_counter() - started
+    if cfg.run.export_dir:
+      self.export()
     evaluation = None
     if cfg.run.eval_episodes > 0:
       evaluation = self.evaluate(cfg.run.eval_episodes)
@@ -163,6 +170,15 @@ class Trainer:
   def evaluate(self, episodes: int) -> EvalResult:
     return evaluate_policy(self.policy, self.config.sampler.env_id, episodes,
                            seed=self._seed + 1_000_000)
+
+  def export(self) -> str:
+    """Writes the current policy as the next SavedModel version under config.run.export_dir."""
+    metadata = {"env_id": self.config.sampler.env_id, "env_steps": int(self.env_steps.numpy()),
+                "iteration": int(self.iteration.numpy()), "run_dir": self.run.path}
+    path = export_policy(self.policy, self.env.single_observation_space, self.env.single_action_space,
+                         self.config.run.export_dir, metadata)
+    self.exports.append(path)
+    return path
 
   def close(self) -> None:
     self.env.close()

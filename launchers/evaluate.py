@@ -1,0 +1,92 @@
+"""Evaluate an exported SavedModel in its gymnasium environment (no training code needed).
+
+  python launchers/evaluate.py --model_dir=exported_models/hopper [--episodes=10] [--stochastic]
+      [--env_id=...] [--video_dir=videos/]
+
+--model_dir is a version directory or a base directory (its highest version is used).
+The env id is read from the model's assets/trpo_tf_policy.json unless --env_id is given.
+"""
+
+import json
+import os
+import re
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app, flags, logging  # noqa: E402
+
+flags.DEFINE_string("model_dir", None, "SavedModel version directory or TF Serving base directory", required=True)
+flags.DEFINE_integer("episodes", 10, "episodes to run")
+flags.DEFINE_integer("seed", 0, "seed of the first episode's reset (episode i uses seed + i)")
+flags.DEFINE_bool("stochastic", False, "use the 'sample' signature instead of serving_default")
+flags.DEFINE_string("env_id", None, "override the env id stored in the model")
+flags.DEFINE_string("video_dir", None, "record an MP4 per episode here (needs rendering: MUJOCO_GL=egl or osmesa)")
+FLAGS = flags.FLAGS
+
+
+def resolve_version(model_dir: str) -> str:
+  if os.path.exists(os.path.join(model_dir, "saved_model.pb")):
+    return model_dir
+  versions = [int(d) for d in os.listdir(model_dir) if re.match(r"^\d+$", d)] if os.path.isdir(model_dir) else []
+  if not versions:
+    raise FileNotFoundError(f"{model_dir} holds neither saved_model.pb nor integer version directories")
+  return os.path.join(model_dir, str(max(versions)))
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  logging.set_verbosity(logging.WARNING)
+  if FLAGS.episodes < 1:
+    print("error: --episodes must be >= 1", file=sys.stderr)
+    return 2
+  try:
+    version = resolve_version(FLAGS.model_dir)
+    env_id = FLAGS.env_id
+    if env_id is None:
+      with open(os.path.join(version, "assets", "trpo_tf_policy.json")) as f:
+        env_id = json.load(f)["env_id"]
+  except (OSError, KeyError, ValueError) as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 2
+  import gymnasium as gym
+  import numpy as np
+  import tensorflow as tf
+  try:
+    env = gym.make(env_id, render_mode="rgb_array" if FLAGS.video_dir else None)
+  except gym.error.Error as e:
+    print(f"error: cannot create {env_id}: {str(e).splitlines()[0]}", file=sys.stderr)
+    return 2
+  model = tf.saved_model.load(version)
+  serve = model.signatures["sample" if FLAGS.stochastic else "serving_default"]
+  dtype = serve.structured_input_signature[1]["observations"].dtype
+  returns, lengths = [], []
+  for episode in range(FLAGS.episodes):
+    obs, _ = env.reset(seed=FLAGS.seed + episode)
+    frames, total, length, done = [], 0.0, 0, False
+    while not done:
+      inputs = {"observations": tf.constant(np.asarray(obs)[None], dtype)}
+      if FLAGS.stochastic:
+        inputs["seed"] = tf.constant(FLAGS.seed * 1_000_003 + episode * 10_007 + length, tf.int64)
+      action = serve(**inputs)["actions"].numpy()[0]
+      obs, reward, terminated, truncated, _ = env.step(action)
+      if FLAGS.video_dir:
+        frames.append(env.render())
+      total, length, done = total + float(reward), length + 1, terminated or truncated
+    returns.append(total)
+    lengths.append(length)
+    print(f"episode {episode}: return {total:.1f}, length {length}", flush=True)
+    if FLAGS.video_dir:
+      import imageio
+      os.makedirs(FLAGS.video_dir, exist_ok=True)
+      imageio.mimsave(os.path.join(FLAGS.video_dir, f"episode_{episode}.mp4"), frames,
+                      fps=env.metadata.get("render_fps", 30))
+  env.close()
+  print(f"{env_id}, {version}: mean return {np.mean(returns):.1f} ± {np.std(returns):.1f} "
+        f"over {len(returns)} episodes (mean length {np.mean(lengths):.0f})")
+  return 0
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,143 @@
+"""SavedModel export of a policy, in TF Serving layout.
+
+<base>/<version>/{saved_model.pb, variables/, assets/trpo_tf_policy.json}. A
+version is written into a hidden temporary directory beside it and renamed
+into place, so a polling model server never sees half a model, and an
+existing version is never overwritten.
+
+Signatures (all outputs batch-major, inputs checked in the graph because TF
+Serving does not validate shapes):
+  serving_default  observations → actions          (deterministic: mean / argmax)
+  sample           observations, seed → actions    (stochastic, reproducible per seed)
+  distribution     observations → mean, log_std    (Gaussian, log_std broadcast to the batch)
+                   observations → logits, probabilities  (categorical)
+Observation normalisation and action clipping are inside the model, as trained.
+"""
+
+import json
+import os
+import re
+import shutil
+import tempfile
+
+import gymnasium as gym
+import numpy as np
+import tensorflow as tf
+
+METADATA_FILE = "trpo_tf_policy.json"
+_VERSION = re.compile(r"^\d+$")
+
+
+class ExportError(RuntimeError):
+  """Export failed; the message is one line and nothing was left in the export base."""
+
+
+class PolicyServingModule(tf.Module):
+  """The exported object: a policy plus its serving signatures."""
+
+  def __init__(self, policy, observation_space: gym.spaces.Box, action_space: gym.Space, metadata_path: str):
+    super().__init__(name="trpo_policy")
+    self.policy = policy
+    # Keras 3 trap: the TF1 session loader (TF Serving's path) only finds variables the
+    # module tracks as tf.Variables, so track the raw variables behind the Keras ones.
+    self._raw_variables = [getattr(v, "value", v) for v in policy.variables]
+    self.metadata = tf.saved_model.Asset(metadata_path)
+    self._obs_shape = tuple(observation_space.shape)
+    # Images stay uint8 end to end; any float observation space is served as float32.
+    self._obs_dtype = tf.uint8 if observation_space.dtype == np.uint8 else tf.float32
+    self._discrete = isinstance(action_space, gym.spaces.Discrete)
+    if not self._discrete:
+      self._low = tf.constant(action_space.low, tf.float32)
+      self._high = tf.constant(action_space.high, tf.float32)
+    obs_spec = tf.TensorSpec((None,) + self._obs_shape, self._obs_dtype, name="observations")
+    self.serving_default = tf.function(self._deterministic, input_signature=[obs_spec])
+    self.sample = tf.function(self._sample, input_signature=[
+        obs_spec, tf.TensorSpec([], tf.int64, name="seed")])
+    self.distribution = tf.function(self._distribution, input_signature=[obs_spec])
+
+  def signatures(self):
+    return {"serving_default": self.serving_default, "sample": self.sample,
+            "distribution": self.distribution}
+
+  def _check(self, observations):
+    """TF Serving feeds tensors without checking the signature's shape: check it here
+    (InvalidArgument: "Shape of tensor observations [...] is not compatible with expected shape [?,...]")."""
+    observations = tf.ensure_shape(observations, (None,) + self._obs_shape, name="observations")
+    return tf.cast(observations, tf.float32)
+
+  def _clip(self, actions):
+    return actions if self._discrete else tf.clip_by_value(actions, self._low, self._high)
+
+  def _deterministic(self, observations):
+    return {"actions": self._clip(self.policy.mode(self._check(observations)))}
+
+  def _sample(self, observations, seed):
+    stateless_seed = tf.stack([tf.cast(seed % (2 ** 31), tf.int32), tf.constant(0)])
+    return {"actions": self._clip(self.policy.sample(self._check(observations), stateless_seed))}
+
+  def _distribution(self, observations):
+    params = self.policy.dist_params(self._check(observations))
+    if self._discrete:
+      return {"logits": params[0], "probabilities": tf.nn.softmax(params[0])}
+    return {"mean": params[0], "log_std": params[1]}
+
+
+def next_version(base_dir: str) -> int:
+  versions = [int(d) for d in os.listdir(base_dir) if _VERSION.match(d)] if os.path.isdir(base_dir) else []
+  return max(versions, default=0) + 1
+
+
+def export_policy(policy, observation_space, action_space, base_dir: str, metadata: dict) -> str:
+  """Writes the next version under base_dir atomically; returns its path."""
+  os.makedirs(base_dir, exist_ok=True)
+  tmp = tempfile.mkdtemp(prefix=".tmp-export-", dir=base_dir)
+  try:
+    os.makedirs(os.path.join(tmp, "meta"))
+    meta_path = os.path.join(tmp, "meta", METADATA_FILE)   # copied to <version>/assets/
+    with open(meta_path, "w") as f:
+      json.dump(metadata, f, indent=2)
+    module = PolicyServingModule(policy, observation_space, action_space, meta_path)
+    model_dir = os.path.join(tmp, "model")
+    tf.saved_model.save(module, model_dir, signatures=module.signatures())
+    while True:
+      version_dir = os.path.join(base_dir, str(next_version(base_dir)))
+      try:
+        os.rename(model_dir, version_dir)   # atomic; fails if a concurrent export took the number
+        return version_dir
+      except OSError:
+        if not os.path.exists(version_dir):
+          raise
+  except Exception as e:
+    raise ExportError(f"export to {base_dir} failed: {e}") from e
+  finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def restore_policy(run_dir: str, checkpoint: str = None):
+  """Rebuilds a run's policy from config.json and restores it from a checkpoint.
+
+  Returns (policy, observation_space, action_space, config, checkpoint_path).
+  Raises ExportError (one line) for a missing run, checkpoint or corrupt data.
+  """
+  from trpo_tf.checkpoints import RunDirectory
+  from trpo_tf.config import ConfigError
+  from trpo_tf.networks import build_networks
+  from trpo_tf.sampling.envs import make_env
+  run = RunDirectory(run_dir)
+  try:
+    config = run.load_config()
+    env = make_env(config.sampler.env_id)
+  except ConfigError as e:
+    raise ExportError(str(e).replace("cannot resume", "cannot export")) from None
+  obs_space, act_space = env.observation_space, env.action_space
+  env.close()
+  path = checkpoint or run.latest_checkpoint()
+  if path is None:
+    raise ExportError(f"cannot export: no checkpoint in {run.checkpoint_dir}")
+  policy, _ = build_networks(obs_space, act_space, config.network)
+  try:
+    tf.train.Checkpoint(policy=policy).restore(path).expect_partial().assert_existing_objects_matched()
+  except (tf.errors.OpError, AssertionError, ValueError) as e:
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    raise ExportError(f"cannot export: checkpoint {path} is missing or corrupt ({first})") from None
+  return policy, obs_space, act_space, config, path
