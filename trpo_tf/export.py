@@ -137,7 +137,7 @@ def restore_policy(run_dir: str, checkpoint: str = None):
   policy, _ = build_networks(obs_space, act_space, config.network)
   try:
     tf.train.Checkpoint(policy=policy).restore(path).expect_partial().assert_existing_objects_matched()
-  except (tf.errors.OpError, AssertionError, ValueError) as e:
+  except (tf.errors.OpError, AssertionError, ValueError, IndexError, KeyError) as e:  # truncated files raise IndexError
     first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     raise ExportError(f"cannot export: checkpoint {path} is missing or corrupt ({first})") from None
   return policy, obs_space, act_space, config, path
