@@ -12,7 +12,7 @@ TRAIN_FLAGS ?= --preset=hopper --total_steps=1000000 --seed=0
 $(STAMP): setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,bench]"
+	$(PY) -m pip install --quiet -e ".[test,bench,serving]"
 	touch $(STAMP)
 
 train: $(STAMP)
@@ -23,6 +23,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/throughput.py
+	$(PY) benchmarks/serving_throughput.py
 
 clean-venv:
 	rm -rf $(VENV)

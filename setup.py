@@ -26,5 +26,6 @@ setup(
     extras_require={
         "test": ["pytest==9.2.0"],
         "bench": ["matplotlib==3.11.2"],
+        "serving": ["tensorflow-serving-api==2.21.0"],   # gRPC client protos (examples/serving_client.py)
     },
 )

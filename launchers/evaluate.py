@@ -1,7 +1,7 @@
 """Evaluate an exported SavedModel in its gymnasium environment (no training code needed).
 
   python launchers/evaluate.py --model_dir=exported_models/hopper [--episodes=10] [--stochastic]
-      [--env_id=...] [--video_dir=videos/]
+      [--env_id=...]
 
 --model_dir is a version directory or a base directory (its highest version is used).
 The env id is read from the model's assets/trpo_tf_policy.json unless --env_id is given.
@@ -21,7 +21,6 @@ flags.DEFINE_integer("episodes", 10, "episodes to run")
 flags.DEFINE_integer("seed", 0, "seed of the first episode's reset (episode i uses seed + i)")
 flags.DEFINE_bool("stochastic", False, "use the 'sample' signature instead of serving_default")
 flags.DEFINE_string("env_id", None, "override the env id stored in the model")
-flags.DEFINE_string("video_dir", None, "record an MP4 per episode here (needs rendering: MUJOCO_GL=egl or osmesa)")
 FLAGS = flags.FLAGS
 
 
@@ -52,36 +51,29 @@ def main(argv):
     return 2
   import gymnasium as gym
   import numpy as np
-  import tensorflow as tf
   try:
-    env = gym.make(env_id, render_mode="rgb_array" if FLAGS.video_dir else None)
+    env = gym.make(env_id)
   except gym.error.Error as e:
     print(f"error: cannot create {env_id}: {str(e).splitlines()[0]}", file=sys.stderr)
     return 2
+  import tensorflow as tf
   model = tf.saved_model.load(version)
   serve = model.signatures["sample" if FLAGS.stochastic else "serving_default"]
   dtype = serve.structured_input_signature[1]["observations"].dtype
   returns, lengths = [], []
   for episode in range(FLAGS.episodes):
     obs, _ = env.reset(seed=FLAGS.seed + episode)
-    frames, total, length, done = [], 0.0, 0, False
+    total, length, done = 0.0, 0, False
     while not done:
       inputs = {"observations": tf.constant(np.asarray(obs)[None], dtype)}
       if FLAGS.stochastic:
         inputs["seed"] = tf.constant(FLAGS.seed * 1_000_003 + episode * 10_007 + length, tf.int64)
       action = serve(**inputs)["actions"].numpy()[0]
       obs, reward, terminated, truncated, _ = env.step(action)
-      if FLAGS.video_dir:
-        frames.append(env.render())
       total, length, done = total + float(reward), length + 1, terminated or truncated
     returns.append(total)
     lengths.append(length)
     print(f"episode {episode}: return {total:.1f}, length {length}", flush=True)
-    if FLAGS.video_dir:
-      import imageio
-      os.makedirs(FLAGS.video_dir, exist_ok=True)
-      imageio.mimsave(os.path.join(FLAGS.video_dir, f"episode_{episode}.mp4"), frames,
-                      fps=env.metadata.get("render_fps", 30))
   env.close()
   print(f"{env_id}, {version}: mean return {np.mean(returns):.1f} ± {np.std(returns):.1f} "
         f"over {len(returns)} episodes (mean length {np.mean(lengths):.0f})")
