@@ -13,6 +13,7 @@ import re
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import app, flags, logging  # noqa: E402
 
@@ -49,34 +50,33 @@ def main(argv):
   except (OSError, KeyError, ValueError) as e:
     print(f"error: {e}", file=sys.stderr)
     return 2
-  import gymnasium as gym
-  import numpy as np
+  from trpo_tf.config import ConfigError
+  from trpo_tf.evaluation import run_episodes
+  from trpo_tf.sampling.envs import make_env
   try:
-    env = gym.make(env_id)
-  except gym.error.Error as e:
-    print(f"error: cannot create {env_id}: {str(e).splitlines()[0]}", file=sys.stderr)
+    env = make_env(env_id)
+  except ConfigError as e:
+    print(f"error: {e}", file=sys.stderr)
     return 2
+  import numpy as np
   import tensorflow as tf
   model = tf.saved_model.load(version)
   serve = model.signatures["sample" if FLAGS.stochastic else "serving_default"]
   dtype = serve.structured_input_signature[1]["observations"].dtype
-  returns, lengths = [], []
-  for episode in range(FLAGS.episodes):
-    obs, _ = env.reset(seed=FLAGS.seed + episode)
-    total, length, done = 0.0, 0, False
-    while not done:
-      inputs = {"observations": tf.constant(np.asarray(obs)[None], dtype)}
-      if FLAGS.stochastic:
-        inputs["seed"] = tf.constant(FLAGS.seed * 1_000_003 + episode * 10_007 + length, tf.int64)
-      action = serve(**inputs)["actions"].numpy()[0]
-      obs, reward, terminated, truncated, _ = env.step(action)
-      total, length, done = total + float(reward), length + 1, terminated or truncated
-    returns.append(total)
-    lengths.append(length)
-    print(f"episode {episode}: return {total:.1f}, length {length}", flush=True)
-  env.close()
-  print(f"{env_id}, {version}: mean return {np.mean(returns):.1f} ± {np.std(returns):.1f} "
-        f"over {len(returns)} episodes (mean length {np.mean(lengths):.0f})")
+
+  def act(obs, episode, t):
+    inputs = {"observations": tf.constant(obs[None], dtype)}
+    if FLAGS.stochastic:
+      inputs["seed"] = tf.constant(FLAGS.seed * 1_000_003 + episode * 10_007 + t, tf.int64)
+    return serve(**inputs)["actions"].numpy()[0]
+
+  report = lambda i, ret, length: print(f"episode {i}: return {ret:.1f}, length {length}", flush=True)
+  try:
+    result = run_episodes(env, act, FLAGS.episodes, FLAGS.seed, on_episode=report)
+  finally:
+    env.close()
+  print(f"{env_id}, {version}: mean return {result.mean_return:.1f} ± {result.std_return:.1f} "
+        f"over {len(result.returns)} episodes (mean length {np.mean(result.lengths):.0f})")
   return 0
 
 

@@ -19,14 +19,6 @@ def check_env_id(env_id: str) -> None:
     raise ConfigError(f"unknown environment id {env_id!r}: {_first_line(e)}") from None
 
 
-def _create(env_id: str, factory, *args, **kwargs):
-  check_env_id(env_id)
-  try:
-    return factory(env_id, *args, **kwargs)
-  except gym.error.Error as e:  # e.g. DependencyNotInstalled
-    raise ConfigError(f"cannot create {env_id}: {_first_line(e)}") from None
-
-
 def check_spaces(observation_space: gym.Space, action_space: gym.Space, env_id: str) -> None:
   if not isinstance(action_space, (gym.spaces.Box, gym.spaces.Discrete)):
     raise ConfigError(f"{env_id}: action space {action_space} is not supported; TRPO here needs Box "
@@ -35,25 +27,29 @@ def check_spaces(observation_space: gym.Space, action_space: gym.Space, env_id: 
     raise ConfigError(f"{env_id}: observation space {observation_space} is not supported; need a Box")
 
 
-def make_env(env_id: str, **kwargs) -> gym.Env:
-  env = _create(env_id, gym.make, **kwargs)
+def _create(env_id: str, factory, spaces, **kwargs):
+  """factory(env_id, **kwargs), with gymnasium errors and unsupported spaces as one-line ConfigErrors."""
+  check_env_id(env_id)
   try:
-    check_spaces(env.observation_space, env.action_space, env_id)
+    env = factory(env_id, **kwargs)
+  except gym.error.Error as e:  # e.g. DependencyNotInstalled
+    raise ConfigError(f"cannot create {env_id}: {_first_line(e)}") from None
+  try:
+    check_spaces(*spaces(env), env_id)
   except ConfigError:
     env.close()
     raise
   return env
+
+
+def make_env(env_id: str, **kwargs) -> gym.Env:
+  return _create(env_id, gym.make, lambda e: (e.observation_space, e.action_space), **kwargs)
 
 
 def make_vector_env(env_id: str, num_envs: int, mode: str = "sync") -> gym.vector.VectorEnv:
   """A vector env with gymnasium's default NEXT_STEP autoreset (handled in advantages.py)."""
-  env = _create(env_id, gym.make_vec, num_envs=num_envs, vectorization_mode=mode)
-  try:
-    check_spaces(env.single_observation_space, env.single_action_space, env_id)
-  except ConfigError:
-    env.close()
-    raise
-  return env
+  return _create(env_id, gym.make_vec, lambda e: (e.single_observation_space, e.single_action_space),
+                 num_envs=num_envs, vectorization_mode=mode)
 
 
 def action_to_env(actions: np.ndarray, action_space: gym.Space) -> np.ndarray:
