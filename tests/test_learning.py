@@ -21,3 +21,20 @@ def test_cartpole_is_solved(tmp_path):
     assert json.load(f)["mean_return"] == result.evaluation.mean_return
   for name in ("config.json", "progress.csv", "checkpoints", "tb"):
     assert os.path.exists(tmp_path / "run" / name), name
+
+
+def test_async_vector_env_and_fisher_subsampling_train(tmp_path):
+  """The async sampler and a 10% Fisher subsample (paper §6) run and take accepted steps."""
+  import csv
+  config = preset("cartpole").override(total_steps=3 * 1024, vector_mode="async", num_envs=4,
+                                       steps_per_env=256, fisher_subsample=0.1, eval_episodes=0)
+  trainer = Trainer(config, str(tmp_path / "run"), show_progress=False)
+  try:
+    result = trainer.train()
+  finally:
+    trainer.close()
+  assert result.iterations >= 3
+  with open(tmp_path / "run" / "progress.csv") as f:
+    rows = list(csv.DictReader(f))
+  assert sum(float(r["trpo/accepted"]) for r in rows) >= 2
+  assert all(0 < float(r["trpo/mean_kl"]) <= 0.01 for r in rows if float(r["trpo/accepted"]))
