@@ -68,6 +68,7 @@ class NetworkConfig:
   log_std_init: float = 0.0                  # [sb3]
   normalize_observations: bool = True        # [zoo] normalize: true
   obs_clip: float = 10.0                     # [zoo] VecNormalize clip_obs
+  cnn: str = "paper"                         # image observations: [paper] §7 network or "nature" (DQN)
 
   def __post_init__(self):
     object.__setattr__(self, "policy_hidden", tuple(int(h) for h in self.policy_hidden))
@@ -76,6 +77,7 @@ class NetworkConfig:
     _check(self.activation in ("tanh", "relu", "elu"),
            f"activation must be tanh, relu or elu, got {self.activation!r}")
     _check(self.obs_clip > 0, f"obs_clip must be > 0, got {self.obs_clip}")
+    _check(self.cnn in ("paper", "nature"), f"cnn must be paper or nature, got {self.cnn!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +91,7 @@ class SamplerConfig:
   act_backend: str = "numpy"            # [here] numpy mirror of MLP policies for acting (actors.py)
   normalize_rewards: bool = True        # [zoo] normalize: true
   reward_clip: float = 10.0             # [zoo] VecNormalize clip_reward
+  terminal_on_life_loss: bool = False   # Atari training envs only (sampling/atari.py)
 
   def __post_init__(self):
     _check(bool(self.env_id), "env_id must not be empty")

@@ -1,9 +1,15 @@
 """Keras policy and value networks.
 
 Policies map observations to the parameters of a TFP action distribution (see
-distributions.py); the observation normaliser is the first layer, so a saved
-policy carries it. Initialisation follows sb3/OpenAI baselines: orthogonal,
-gain √2 for hidden layers, 0.01 for the policy output, 1 for the value output.
+distributions.py) through a trunk: an MLP for vector observations, behind the
+observation normaliser (so a saved policy carries it), or a CNN for uint8
+image stacks (scaled by 1/255 inside the network). Initialisation follows
+sb3/OpenAI baselines: orthogonal, gain √2 for hidden layers, 0.01 for the
+policy output, 1 for the value output.
+
+CNNs: "paper" is the TRPO paper's Atari network (§7: two conv layers of 16
+channels, stride 2, then 20 hidden units; 4×4 kernels, ReLU here); "nature" is
+the DQN network (Mnih et al. 2015: 32×8×8/4, 64×4×4/2, 64×3×3/1, 512 units).
 """
 
 import math
@@ -25,15 +31,39 @@ def mlp(hidden: Sequence[int], activation: str, name: str) -> keras.Sequential:
        for i, h in enumerate(hidden)], name=name)
 
 
+CNN_LAYERS = {
+    "paper": ([(16, 4, 2), (16, 4, 2)], 20),
+    "nature": ([(32, 8, 4), (64, 4, 2), (64, 3, 1)], 512),
+}
+
+
+class ImageScaling(keras.layers.Layer):
+  """uint8 [batch, stack, H, W] → float32 [batch, H, W, stack] in [0, 1]."""
+
+  def call(self, x):
+    return tf.transpose(tf.cast(x, tf.float32) / 255.0, [0, 2, 3, 1])
+
+
+def cnn(kind: str, name: str) -> keras.Sequential:
+  convs, units = CNN_LAYERS[kind]
+  gain = keras.initializers.Orthogonal(math.sqrt(2.0))
+  layers = [ImageScaling(name=f"{name}_scale")]
+  layers += [keras.layers.Conv2D(c, k, strides=st, activation="relu", kernel_initializer=gain,
+                                 name=f"{name}_conv{i}") for i, (c, k, st) in enumerate(convs)]
+  layers += [keras.layers.Flatten(name=f"{name}_flatten"),
+             keras.layers.Dense(units, activation="relu", kernel_initializer=gain, name=f"{name}_fc")]
+  return keras.Sequential(layers, name=name)
+
+
 class Policy(keras.Model):
   """Base class: `dist_params(obs)` → tuple of batch-major distribution parameters."""
 
   head = None
 
-  def __init__(self, normalizer: ObservationNormalizer, hidden, activation, **kwargs):
+  def __init__(self, normalizer: ObservationNormalizer, trunk: keras.Model, **kwargs):
     super().__init__(**kwargs)
     self.normalizer = normalizer
-    self.trunk = mlp(hidden, activation, "policy_trunk")
+    self.trunk = trunk
 
   def dist_params(self, obs) -> Tuple[tf.Tensor, ...]:
     raise NotImplementedError
@@ -51,13 +81,12 @@ class Policy(keras.Model):
 
 
 class GaussianMLPPolicy(Policy):
-  """Diagonal Gaussian with state-independent log σ (paper §7)."""
+  """Diagonal Gaussian with state-independent log σ (paper §7), on any trunk."""
 
   head = DiagGaussianHead()
 
-  def __init__(self, normalizer, action_dim: int, hidden=(64, 64), activation="tanh",
-               log_std_init: float = 0.0, **kwargs):
-    super().__init__(normalizer, hidden, activation, **kwargs)
+  def __init__(self, normalizer, trunk, action_dim: int, log_std_init: float = 0.0, **kwargs):
+    super().__init__(normalizer, trunk, **kwargs)
     self.mean_layer = keras.layers.Dense(
         action_dim, name="mean", kernel_initializer=keras.initializers.Orthogonal(0.01))
     self.log_std = self.add_weight(shape=(action_dim,), name="log_std",
@@ -69,12 +98,12 @@ class GaussianMLPPolicy(Policy):
 
 
 class CategoricalMLPPolicy(Policy):
-  """Softmax policy over a Discrete action space."""
+  """Softmax policy over a Discrete action space, on any trunk (MLP or CNN)."""
 
   head = CategoricalHead()
 
-  def __init__(self, normalizer, num_actions: int, hidden=(64, 64), activation="tanh", **kwargs):
-    super().__init__(normalizer, hidden, activation, **kwargs)
+  def __init__(self, normalizer, trunk, num_actions: int, **kwargs):
+    super().__init__(normalizer, trunk, **kwargs)
     self.logits_layer = keras.layers.Dense(
         num_actions, name="logits", kernel_initializer=keras.initializers.Orthogonal(0.01))
 
@@ -85,10 +114,10 @@ class CategoricalMLPPolicy(Policy):
 class ValueNetwork(keras.Model):
   """State-value baseline V(s) sharing the policy's observation normaliser."""
 
-  def __init__(self, normalizer, hidden=(64, 64), activation="tanh", **kwargs):
+  def __init__(self, normalizer, trunk: keras.Model, **kwargs):
     super().__init__(**kwargs)
     self.normalizer = normalizer
-    self.trunk = mlp(hidden, activation, "value_trunk")
+    self.trunk = trunk
     self.out = keras.layers.Dense(1, name="value", kernel_initializer=keras.initializers.Orthogonal(1.0))
 
   def call(self, obs):
@@ -98,18 +127,24 @@ class ValueNetwork(keras.Model):
 def build_networks(observation_space: gym.Space, action_space: gym.Space, net) -> Tuple[Policy, ValueNetwork]:
   """Builds (policy, value) for the spaces; `net` is a NetworkConfig."""
   obs_shape = observation_space.shape
-  normalizer = ObservationNormalizer(obs_shape, clip=net.obs_clip, enabled=net.normalize_observations,
-                                     name="obs_normalizer")
+  images = observation_space.dtype == np.uint8 and len(obs_shape) == 3
+  # Images are scaled by the CNN itself; the normaliser then only passes them through.
+  normalizer = ObservationNormalizer(obs_shape, clip=net.obs_clip, name="obs_normalizer",
+                                     enabled=net.normalize_observations and not images)
+  if images:
+    policy_trunk, value_trunk = cnn(net.cnn, "policy_trunk"), cnn(net.cnn, "value_trunk")
+  else:
+    policy_trunk = mlp(net.policy_hidden, net.activation, "policy_trunk")
+    value_trunk = mlp(net.value_hidden, net.activation, "value_trunk")
   if isinstance(action_space, gym.spaces.Box):
-    policy = GaussianMLPPolicy(normalizer, int(np.prod(action_space.shape)), net.policy_hidden,
-                               net.activation, net.log_std_init, name="policy")
+    policy = GaussianMLPPolicy(normalizer, policy_trunk, int(np.prod(action_space.shape)), net.log_std_init,
+                               name="policy")
   elif isinstance(action_space, gym.spaces.Discrete):
-    policy = CategoricalMLPPolicy(normalizer, int(action_space.n), net.policy_hidden, net.activation,
-                                  name="policy")
+    policy = CategoricalMLPPolicy(normalizer, policy_trunk, int(action_space.n), name="policy")
   else:
     raise ValueError(f"unsupported action space {action_space}: TRPO here needs Box or Discrete")
-  value = ValueNetwork(normalizer, net.value_hidden, net.activation, name="value")
-  dummy = tf.zeros((1,) + tuple(obs_shape), tf.float32)
+  value = ValueNetwork(normalizer, value_trunk, name="value")
+  dummy = tf.zeros((1,) + tuple(obs_shape), tf.uint8 if images else tf.float32)
   policy(dummy)
   value(dummy)
   return policy, value

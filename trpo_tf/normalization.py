@@ -40,9 +40,11 @@ class ObservationNormalizer(keras.layers.Layer):
 
   def update(self, batch: np.ndarray) -> None:
     """Folds a batch [n, *shape] of raw observations into the statistics (non-finite rows skipped)."""
+    if not self.enabled:
+      return
     batch = np.asarray(batch, np.float64)
     batch = batch[np.isfinite(batch.reshape(len(batch), -1)).all(axis=1)]
-    if not self.enabled or len(batch) == 0:
+    if len(batch) == 0:
       return
     mean, var, count = merge_moments(
         np.asarray(self.mean), np.asarray(self.var), float(np.asarray(self.count)),

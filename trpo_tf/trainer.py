@@ -29,7 +29,7 @@ from trpo_tf.normalization import RewardScaler
 from trpo_tf.progress import ProgressReporter
 from trpo_tf.runtime import configure_tensorflow
 from trpo_tf.sampling.actors import make_actor
-from trpo_tf.sampling.envs import make_vector_env
+from trpo_tf.sampling.envs import make_vector_env, observation_dtype
 from trpo_tf.sampling.single_path import Batch, SinglePathSampler
 from trpo_tf.trpo_step import TRPOUpdater
 from trpo_tf.value_fit import ValueFitter
@@ -66,7 +66,9 @@ class Trainer:
     keras.utils.set_random_seed(seed)
 
     sc = config.sampler
-    self.env = make_vector_env(sc.env_id, sc.num_envs, sc.vector_mode)
+    self.env = make_vector_env(sc.env_id, sc.num_envs, sc.vector_mode, sc.terminal_on_life_loss)
+    obs_space = self.env.single_observation_space
+    obs_dtype = tf.as_dtype(observation_dtype(obs_space))
     self.policy, self.value_net = build_networks(
         self.env.single_observation_space, self.env.single_action_space, config.network)
     self.updater = TRPOUpdater(self.policy, config.trpo, seed)
@@ -91,10 +93,9 @@ class Trainer:
     self.show_progress = show_progress
     self.exports = []
 
-    self.actor = make_actor(self.policy, sc.act_backend,
-                            (sc.num_envs,) + self.env.single_observation_space.shape, seed)
+    self.actor = make_actor(self.policy, sc.act_backend, (sc.num_envs,) + obs_space.shape, seed, obs_dtype)
     self._values = tf.function(self.value_net).get_concrete_function(
-        tf.TensorSpec((None,) + self.env.single_observation_space.shape, tf.float32))
+        tf.TensorSpec((None,) + obs_space.shape, obs_dtype))
     self._seed = seed
 
   # -- public ---------------------------------------------------------------

@@ -50,10 +50,10 @@ class TRPOUpdater:
 
   def update(self, obs, actions, advantages, iteration: int = 0) -> TRPOInfo:
     """One TRPO step on a batch. Advantages are normalised here if configured."""
-    obs, actions = tf.convert_to_tensor(obs, tf.float32), tf.convert_to_tensor(actions)
+    obs, actions = tf.convert_to_tensor(obs), tf.convert_to_tensor(actions)   # uint8 images stay uint8
     if self._update is None:  # one trace for any batch size
       self._update = tf.function(self._update_impl, input_signature=[
-          tf.TensorSpec([None] + obs.shape[1:], tf.float32),
+          tf.TensorSpec([None] + obs.shape[1:], obs.dtype),
           tf.TensorSpec([None] + actions.shape[1:], actions.dtype),
           tf.TensorSpec([None], tf.float32), tf.TensorSpec([], tf.int32)])
     return self._update(obs, actions, tf.convert_to_tensor(advantages, tf.float32),

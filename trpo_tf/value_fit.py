@@ -23,10 +23,10 @@ class ValueFitter:
     self._fit = None
 
   def fit(self, obs: np.ndarray, returns: np.ndarray, iteration: int) -> ValueFitInfo:
-    obs = tf.convert_to_tensor(obs, tf.float32)
+    obs = tf.convert_to_tensor(obs)   # float32 vectors or uint8 images
     if self._fit is None:  # one trace for any batch size
       self._fit = tf.function(self._fit_impl, input_signature=[
-          tf.TensorSpec([None] + obs.shape[1:], tf.float32), tf.TensorSpec([None], tf.float32),
+          tf.TensorSpec([None] + obs.shape[1:], obs.dtype), tf.TensorSpec([None], tf.float32),
           tf.TensorSpec([], tf.int32)])
     return self._fit(obs, tf.convert_to_tensor(returns, tf.float32), tf.constant(iteration, tf.int32))
 

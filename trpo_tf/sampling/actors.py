@@ -10,6 +10,7 @@ original would have from that point. The update recomputes π_old's log-probs in
 TF from the stored observations, so the mirror's float differences never bias it.
 """
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -25,11 +26,11 @@ _ACTIVATIONS = {
 class TFActor:
   """Calls the Keras policy through one concrete function per vector step."""
 
-  def __init__(self, policy, batch_shape, seed: int):
+  def __init__(self, policy, batch_shape, seed: int, obs_dtype=tf.float32):
     self._seed = seed
     self._step = 0
     self._sample = tf.function(policy.sample).get_concrete_function(
-        tf.TensorSpec(batch_shape, tf.float32), tf.TensorSpec([2], tf.int32))
+        tf.TensorSpec(batch_shape, obs_dtype), tf.TensorSpec([2], tf.int32))
 
   def sync(self) -> None:
     """Nothing to copy: the concrete function reads the live variables."""
@@ -89,13 +90,15 @@ class NumpyMLPActor:
 
 
 def supports_numpy(policy) -> bool:
+  """True for policies whose trunk is Dense layers with tanh/relu/elu (not CNNs)."""
   if not isinstance(policy, (GaussianMLPPolicy, CategoricalMLPPolicy)):
     return False
-  return all(getattr(l.activation, "__name__", "") in _ACTIVATIONS for l in policy.trunk.layers)
+  return all(isinstance(l, keras.layers.Dense) and l.activation.__name__ in _ACTIVATIONS
+             for l in policy.trunk.layers)
 
 
-def make_actor(policy, backend: str, batch_shape, seed: int):
+def make_actor(policy, backend: str, batch_shape, seed: int, obs_dtype=tf.float32):
   """`backend` is "numpy" (MLP policies; falls back to TF otherwise) or "tf"."""
   if backend == "numpy" and supports_numpy(policy):
     return NumpyMLPActor(policy, seed)
-  return TFActor(policy, batch_shape, seed)
+  return TFActor(policy, batch_shape, seed, obs_dtype)

@@ -4,6 +4,7 @@ import gymnasium as gym
 import numpy as np
 
 from trpo_tf.config import ConfigError
+from trpo_tf.sampling import atari
 
 
 def _first_line(error: Exception) -> str:
@@ -13,6 +14,8 @@ def _first_line(error: Exception) -> str:
 
 def check_env_id(env_id: str) -> None:
   """Raises ConfigError (one line) if gymnasium does not know `env_id`."""
+  if atari.is_atari(env_id):
+    atari.register()
   try:
     gym.spec(env_id)
   except gym.error.Error as e:
@@ -43,13 +46,24 @@ def _create(env_id: str, factory, spaces, **kwargs):
 
 
 def make_env(env_id: str, **kwargs) -> gym.Env:
-  return _create(env_id, gym.make, lambda e: (e.observation_space, e.action_space), **kwargs)
+  """One environment; ALE/ ids get the Atari preprocessing of atari.py."""
+  factory = atari.make_atari_env if atari.is_atari(env_id) else gym.make
+  return _create(env_id, factory, lambda e: (e.observation_space, e.action_space), **kwargs)
 
 
-def make_vector_env(env_id: str, num_envs: int, mode: str = "sync") -> gym.vector.VectorEnv:
+def make_vector_env(env_id: str, num_envs: int, mode: str = "sync",
+                    terminal_on_life_loss: bool = False) -> gym.vector.VectorEnv:
   """A vector env with gymnasium's default NEXT_STEP autoreset (handled in advantages.py)."""
-  return _create(env_id, gym.make_vec, lambda e: (e.single_observation_space, e.single_action_space),
-                 num_envs=num_envs, vectorization_mode=mode)
+  spaces = lambda e: (e.single_observation_space, e.single_action_space)
+  if atari.is_atari(env_id):
+    return _create(env_id, atari.make_atari_vector_env, spaces, num_envs=num_envs, vectorization_mode=mode,
+                   terminal_on_life_loss=terminal_on_life_loss)
+  return _create(env_id, gym.make_vec, spaces, num_envs=num_envs, vectorization_mode=mode)
+
+
+def observation_dtype(observation_space: gym.Space):
+  """uint8 for images (kept small until the network), float32 otherwise."""
+  return np.uint8 if observation_space.dtype == np.uint8 else np.float32
 
 
 def action_to_env(actions: np.ndarray, action_space: gym.Space) -> np.ndarray:

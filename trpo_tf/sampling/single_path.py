@@ -10,11 +10,11 @@ from typing import List, NamedTuple
 import numpy as np
 
 from trpo_tf.normalization import RewardScaler
-from trpo_tf.sampling.envs import action_to_env
+from trpo_tf.sampling.envs import action_to_env, observation_dtype
 
 
 class Batch(NamedTuple):
-  obs: np.ndarray            # [T, N, *obs_shape] float32, raw (the policy normalises)
+  obs: np.ndarray            # [T, N, *obs_shape] float32, or uint8 images; raw (the policy normalises)
   actions: np.ndarray        # [T, N, *act_shape] as sampled (unclipped)
   rewards: np.ndarray        # [T, N] float64, scaled by the RewardScaler
   terminated: np.ndarray     # [T, N] bool
@@ -37,12 +37,13 @@ class SinglePathSampler:
   def __init__(self, env, reward_scaler: RewardScaler):
     self.env, self.reward_scaler = env, reward_scaler
     self.action_space = env.single_action_space
+    self._obs_dtype = observation_dtype(env.single_observation_space)
     self.vector_steps = 0      # seeds the policy's sampling; checkpointed by the trainer
     self._obs = None
 
   def reset(self, seed: int) -> None:
     obs, _ = self.env.reset(seed=seed)
-    self._obs = obs.astype(np.float32)
+    self._obs = np.asarray(obs, self._obs_dtype)
     n = self.env.num_envs
     self._autoreset = np.zeros(n, bool)
     self._ep_return = np.zeros(n)
@@ -54,7 +55,7 @@ class SinglePathSampler:
       raise RuntimeError("call reset(seed) before collect()")
     actor.start_batch(self.vector_steps)
     n = self.env.num_envs
-    obs_buf = np.empty((steps, n) + self._obs.shape[1:], np.float32)
+    obs_buf = np.empty((steps, n) + self._obs.shape[1:], self._obs_dtype)
     act_buf = None
     rewards = np.empty((steps, n))
     terminated = np.empty((steps, n), bool)
@@ -82,7 +83,7 @@ class SinglePathSampler:
       rewards[t] = self.reward_scaler.scale(np.asarray(reward, np.float64), done, valid[t])
       terminated[t], truncated[t] = term, trunc
       self._autoreset = done
-      self._obs = next_obs.astype(np.float32)
+      self._obs = np.asarray(next_obs, self._obs_dtype)
     return Batch(obs=obs_buf, actions=act_buf, rewards=rewards, terminated=terminated,
                  truncated=truncated, valid=valid, last_obs=self._obs.copy(),
                  episode_returns=ep_returns, episode_lengths=ep_lengths)

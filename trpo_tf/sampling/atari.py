@@ -1,0 +1,42 @@
+"""ALE environments with the standard preprocessing (Machado et al. 2018; Mnih et al. 2015).
+
+ALE v5 ids (ALE/<Game>-v5) with sticky actions (p = 0.25, the v5 default), then
+gymnasium's AtariPreprocessing: up to 30 no-op starts, frame skip 4 (max over
+the last two frames), grey scale, 84×84; then a stack of the last 4 frames.
+Observations stay uint8 end to end, shape (4, 84, 84): 28,224 bytes per stored
+step, cast to float and scaled by 1/255 only inside the network.
+terminal_on_life_loss ends training episodes at every lost life (off by
+default; evaluation never uses it).
+"""
+
+import gymnasium as gym
+
+FRAME_STACK = 4
+SCREEN_SIZE = 84
+
+
+def is_atari(env_id: str) -> bool:
+  return env_id.startswith("ALE/")
+
+
+def register() -> None:
+  """Registers the ALE/ ids with gymnasium (ale-py ships the ROMs)."""
+  import ale_py
+  gym.register_envs(ale_py)
+
+
+def make_atari_env(env_id: str, terminal_on_life_loss: bool = False, noop_max: int = 30, **kwargs) -> gym.Env:
+  register()
+  env = gym.make(env_id, frameskip=1, **kwargs)   # AtariPreprocessing does the frame skipping
+  env = gym.wrappers.AtariPreprocessing(env, noop_max=noop_max, frame_skip=4, screen_size=SCREEN_SIZE,
+                                        terminal_on_life_loss=terminal_on_life_loss, grayscale_obs=True,
+                                        scale_obs=False)
+  return gym.wrappers.FrameStackObservation(env, FRAME_STACK)
+
+
+def make_atari_vector_env(env_id: str, num_envs: int, vectorization_mode: str = "sync",
+                          terminal_on_life_loss: bool = False) -> gym.vector.VectorEnv:
+  def factory():
+    return make_atari_env(env_id, terminal_on_life_loss=terminal_on_life_loss)
+  vector_cls = gym.vector.SyncVectorEnv if vectorization_mode == "sync" else gym.vector.AsyncVectorEnv
+  return vector_cls([factory] * num_envs)
