@@ -1,8 +1,9 @@
 """Named presets: an env id plus hyperparameters, each citing its source.
 
 The paper's locomotion tasks (Swimmer, Hopper, Walker2d; §7) and HalfCheetah/Ant
-on MuJoCo v5, with modern network sizes ([sb3]/[zoo], see config.py); and two
-small classic-control tasks used by the tests.
+on MuJoCo v5, with modern network sizes ([sb3]/[zoo], see config.py); the
+paper's seven Atari games (§7) on ALE v5; and two small classic-control tasks
+used by the tests.
 """
 
 from typing import Dict
@@ -22,6 +23,25 @@ PRESETS: Dict[str, dict] = {
     "pendulum": dict(env_id="Pendulum-v1", total_steps=300_000, num_envs=8, steps_per_env=256,
                      gae_lambda=0.95, gamma=0.9),
 }
+
+
+# The paper's Atari games (§7, Table 1): Beam Rider, Breakout, Enduro, Pong, Q*bert, Seaquest,
+# Space Invaders, on ALE v5 with the preprocessing of sampling/atari.py.
+ATARI_GAMES = {"beamrider": "BeamRider", "breakout": "Breakout", "enduro": "Enduro", "pong": "Pong",
+               "qbert": "Qbert", "seaquest": "Seaquest", "spaceinvaders": "SpaceInvaders"}
+ATARI_SETTINGS = dict(
+    cnn="paper",               # [paper] §7: 2 conv layers × 16 channels, stride 2, 20 hidden units
+    max_kl=0.01,               # [paper] §6/appendix: δ = 0.01 for Atari as for locomotion
+    cg_iters=10,               # [paper] appendix C: 10 CG iterations
+    fisher_subsample=0.1,      # [paper] §6: the Fisher on ~10% of the batch
+    gamma=0.99, gae_lambda=0.95,  # [gae] / [zoo] Atari defaults
+    num_envs=8, steps_per_env=256,  # [here] 2,048 steps per update; the paper used ~100K
+    value_epochs=3, value_minibatch=256, value_learning_rate=3e-4,  # [here] CNN value fit, 24 Adam steps
+    act_backend="tf",          # CNN policies act through TF (the numpy mirror is MLP-only)
+    inter_op_threads=2,        # [here] lets acting run beside the background CNN value fit (+40% steps/s)
+    total_steps=10_000_000, eval_episodes=3, checkpoint_every=50,
+)
+PRESETS.update({name: dict(ATARI_SETTINGS, env_id=f"ALE/{game}-v5") for name, game in ATARI_GAMES.items()})
 
 
 def preset(name: str) -> ExperimentConfig:
