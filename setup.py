@@ -8,8 +8,10 @@ INSTALL_REQUIRES = [
     "tensorflow-probability==0.25.0",
     "tf-keras==2.21.0",          # tensorflow-probability 0.25 fails to import without it
     "keras==3.15.1",
-    "gymnasium[mujoco]==1.4.0",
+    "gymnasium[mujoco,atari]==1.4.0",
     "mujoco==4.0.0",
+    "ale-py==0.12.1",            # Atari ROMs ship inside the wheel
+    "opencv-python-headless==5.0.0.93",  # gymnasium's AtariPreprocessing resizes with cv2
     "numpy==2.4.6",
     "absl-py==2.5.1",
     "tensorboard==2.21.0",       # tf.summary
