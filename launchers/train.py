@@ -61,7 +61,10 @@ def main(argv):
     from trpo_tf.sampling.envs import make_env
     make_env(config.sampler.env_id).close()
     run = RunDirectory(run_dir)
-    run.check_resumable(config) if FLAGS.resume else run.check_fresh()
+    if FLAGS.resume:
+      run.check_resumable(config)
+    else:
+      run.check_fresh()
     from trpo_tf.trainer import Trainer
     trainer = Trainer(config, run_dir, resume=FLAGS.resume, show_progress=FLAGS.progress)
   except ConfigError as e:

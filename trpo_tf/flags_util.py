@@ -10,7 +10,7 @@ import typing
 
 from absl import flags
 
-from trpo_tf.config import ExperimentConfig
+from trpo_tf.config import ConfigError, ExperimentConfig
 
 _DEFINERS = {bool: flags.DEFINE_bool, int: flags.DEFINE_integer, float: flags.DEFINE_float,
              str: flags.DEFINE_string}
@@ -46,7 +46,6 @@ def config_overrides(flag_values=flags.FLAGS) -> dict:
       try:
         value = tuple(int(v) for v in value)
       except ValueError:
-        from trpo_tf.config import ConfigError
         raise ConfigError(f"--{field.name} must be comma-separated integers, got {','.join(value)}") from None
     out[field.name] = value
   return out

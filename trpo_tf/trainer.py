@@ -69,8 +69,7 @@ class Trainer:
     self.env = make_vector_env(sc.env_id, sc.num_envs, sc.vector_mode, sc.terminal_on_life_loss)
     obs_space = self.env.single_observation_space
     obs_dtype = tf.as_dtype(observation_dtype(obs_space))
-    self.policy, self.value_net = build_networks(
-        self.env.single_observation_space, self.env.single_action_space, config.network)
+    self.policy, self.value_net = build_networks(obs_space, self.env.single_action_space, config.network)
     self.updater = TRPOUpdater(self.policy, config.trpo, seed)
     tc = config.trpo
     self.fitter = ValueFitter(self.value_net, tc.value_learning_rate, tc.value_epochs,
