@@ -12,7 +12,7 @@ TRAIN_FLAGS ?= --preset=hopper --total_steps=1000000 --seed=0
 $(STAMP): setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,bench,serving]"
+	$(PY) -m pip install --quiet -e ".[test,bench,serving,video]"
 	touch $(STAMP)
 
 train: $(STAMP)

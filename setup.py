@@ -29,5 +29,6 @@ setup(
         "test": ["pytest==9.2.0"],
         "bench": ["matplotlib==3.11.2"],
         "serving": ["tensorflow-serving-api==2.21.0"],   # gRPC client protos (examples/serving_client.py)
+        "video": ["imageio-ffmpeg==0.8.1"],              # launchers/evaluate.py --video_dir (MP4)
     },
 )

@@ -168,3 +168,19 @@ def test_export_launcher_bad_checkpoints(tmp_path):
   assert not base.exists() or os.listdir(base) == []
   proc = _export(f"--run_dir={run_dir}", "--checkpoint=/no/such/ckpt-9", f"--export_dir={base}")
   assert proc.returncode == 2 and "missing or corrupt" in proc.stderr
+
+
+def test_evaluate_records_mujoco_video(tmp_path):
+  """MuJoCo frames are rendered from recorded states in a TF-free subprocess (trpo_tf/video.py)."""
+  obs_space, act_space = CASES["gaussian"]
+  version = export_policy(trained_like_policy(obs_space, act_space), obs_space, act_space,
+                          str(tmp_path / "models"), {"env_id": "Hopper-v5"})
+  proc = subprocess.run([sys.executable, os.path.join(ROOT, "launchers", "evaluate.py"), f"--model_dir={version}",
+                         "--episodes=1", f"--video_dir={tmp_path / 'videos'}"],
+                        capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  length = int(proc.stdout.split("length ")[1].split()[0].rstrip(","))
+  import imageio.v3 as iio
+  frames = iio.imread(tmp_path / "videos" / "episode_0.mp4")
+  assert frames.shape[0] == length + 1 and frames.shape[-1] == 3   # initial state + one per step
+  assert os.listdir(tmp_path / "videos") == ["episode_0.mp4"]
