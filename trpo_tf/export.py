@@ -87,8 +87,13 @@ def next_version(base_dir: str) -> int:
   return max(versions, default=0) + 1
 
 
-def export_policy(policy, observation_space, action_space, base_dir: str, metadata: dict) -> str:
-  """Writes the next version under base_dir atomically; returns its path."""
+def write_version(base_dir: str, metadata: dict, write) -> str:
+  """Creates the next version under base_dir atomically; returns its path.
+
+  `write(model_dir, metadata_path)` writes the SavedModel into model_dir (a
+  hidden temporary directory); metadata_path is a JSON file of `metadata` to
+  attach as the asset trpo_tf_policy.json. On any failure nothing is left behind.
+  """
   os.makedirs(base_dir, exist_ok=True)
   tmp = tempfile.mkdtemp(prefix=".tmp-export-", dir=base_dir)
   try:
@@ -96,9 +101,8 @@ def export_policy(policy, observation_space, action_space, base_dir: str, metada
     meta_path = os.path.join(tmp, "meta", METADATA_FILE)   # copied to <version>/assets/
     with open(meta_path, "w") as f:
       json.dump(metadata, f, indent=2)
-    module = PolicyServingModule(policy, observation_space, action_space, meta_path)
     model_dir = os.path.join(tmp, "model")
-    tf.saved_model.save(module, model_dir, signatures=module.signatures())
+    write(model_dir, meta_path)
     while True:
       version_dir = os.path.join(base_dir, str(next_version(base_dir)))
       try:
@@ -111,6 +115,14 @@ def export_policy(policy, observation_space, action_space, base_dir: str, metada
     raise ExportError(f"export to {base_dir} failed: {e}") from e
   finally:
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+def export_policy(policy, observation_space, action_space, base_dir: str, metadata: dict) -> str:
+  """Writes the policy as the next TF Serving version under base_dir; returns its path."""
+  def write(model_dir, meta_path):
+    module = PolicyServingModule(policy, observation_space, action_space, meta_path)
+    tf.saved_model.save(module, model_dir, signatures=module.signatures())
+  return write_version(base_dir, metadata, write)
 
 
 def restore_policy(run_dir: str, checkpoint: str = None):
