@@ -15,3 +15,13 @@ def run_train(*flags, timeout=600):
     flags = ("--export=false",) + tuple(flags)   # keep tests out of the repo's exported_models/
   return subprocess.run([sys.executable, TRAIN, "--progress=false", *flags], capture_output=True,
                         text=True, timeout=timeout, cwd=ROOT, env=env)
+
+
+def train_run(config, run_dir, **trainer_kwargs):
+  """Builds a Trainer, trains it to config.run.total_steps and closes it; returns (trainer, result)."""
+  from trpo_tf.trainer import Trainer
+  trainer = Trainer(config, str(run_dir), show_progress=False, **trainer_kwargs)
+  try:
+    return trainer, trainer.train()
+  finally:
+    trainer.close()

@@ -62,14 +62,10 @@ def test_presets_cover_the_papers_games():
 
 
 def test_smoke_training_and_image_export(tmp_path):
-  from trpo_tf.trainer import Trainer
+  from tests.helpers import train_run
   config = preset("breakout").override(total_steps=512, num_envs=2, steps_per_env=128, eval_episodes=0,
                                        export_dir=str(tmp_path / "models"))
-  trainer = Trainer(config, str(tmp_path / "run"), show_progress=False)
-  try:
-    result = trainer.train()
-  finally:
-    trainer.close()
+  trainer, result = train_run(config, tmp_path / "run")
   assert result.iterations >= 2 and len(trainer.exports) == 1
   loaded = tf.saved_model.load(trainer.exports[0])
   serve = loaded.signatures["serving_default"]

@@ -3,17 +3,13 @@
 import json
 import os
 
+from tests.helpers import train_run
 from trpo_tf.presets import preset
-from trpo_tf.trainer import Trainer
 
 
 def test_cartpole_is_solved(tmp_path):
   config = preset("cartpole").override(total_steps=60_000, seed=0, eval_episodes=10)
-  trainer = Trainer(config, str(tmp_path / "run"), show_progress=False)
-  try:
-    result = trainer.train()
-  finally:
-    trainer.close()
+  _, result = train_run(config, tmp_path / "run")
   assert result.env_steps >= 60_000
   # CartPole-v1 counts as solved at 195 (v0's threshold); the cap is 500.
   assert result.evaluation.mean_return >= 195.0, result.evaluation
@@ -28,11 +24,7 @@ def test_async_vector_env_and_fisher_subsampling_train(tmp_path):
   import csv
   config = preset("cartpole").override(total_steps=3 * 1024, vector_mode="async", num_envs=4,
                                        steps_per_env=256, fisher_subsample=0.1, eval_episodes=0)
-  trainer = Trainer(config, str(tmp_path / "run"), show_progress=False)
-  try:
-    result = trainer.train()
-  finally:
-    trainer.close()
+  _, result = train_run(config, tmp_path / "run")
   assert result.iterations >= 3
   with open(tmp_path / "run" / "progress.csv") as f:
     rows = list(csv.DictReader(f))

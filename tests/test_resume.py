@@ -10,16 +10,14 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from tests.helpers import ROOT, TRAIN, run_train
+from tests.helpers import ROOT, TRAIN, run_train, train_run
 from trpo_tf.presets import preset
 from trpo_tf.trainer import Trainer
 
 
 def test_restore_brings_back_every_piece_of_state(tmp_path):
   config = preset("pendulum").override(total_steps=8 * 256 * 3, checkpoint_every=1, eval_episodes=0)
-  first = Trainer(config, str(tmp_path / "run"), show_progress=False)
-  first.train()
-  first.close()
+  first, _ = train_run(config, tmp_path / "run")
   saved = {
       "policy": [v.numpy() for v in first.policy.weights],
       "value": [v.numpy() for v in first.value_net.weights],
@@ -29,7 +27,7 @@ def test_restore_brings_back_every_piece_of_state(tmp_path):
   }
   assert saved["iteration"] >= 3 and int(np.asarray(first.fitter.optimizer.iterations)) > 0
   second = Trainer(config.override(total_steps=8 * 256 * 5), str(tmp_path / "run"), resume=True,
-                   show_progress=False)
+                   show_progress=False)   # inspected before training, so not via train_run
   for a, b in zip(saved["policy"], second.policy.weights):   # includes the normaliser statistics
     np.testing.assert_array_equal(a, b.numpy())
   for a, b in zip(saved["value"], second.value_net.weights):
