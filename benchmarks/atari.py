@@ -44,9 +44,12 @@ def main():
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--random_episodes", type=int, default=20)
   parser.add_argument("--eval_episodes", type=int, default=10)
+  parser.add_argument("--terminal_on_life_loss", action="store_true", help="training episodes end at each lost life")
+  parser.add_argument("--fire_reset", action="store_true", help="press FIRE after each training reset")
   parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
   args = parser.parse_args()
-  config = preset(args.game).override(total_steps=args.steps, seed=args.seed, eval_episodes=args.eval_episodes)
+  config = preset(args.game).override(total_steps=args.steps, seed=args.seed, eval_episodes=args.eval_episodes,
+                                      terminal_on_life_loss=args.terminal_on_life_loss, fire_reset=args.fire_reset)
   run_dir = tempfile.mkdtemp(prefix="trpo_atari_")
   try:
     trainer = Trainer(config, os.path.join(run_dir, "run"))

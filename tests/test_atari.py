@@ -73,3 +73,19 @@ def test_smoke_training_and_image_export(tmp_path):
   frames = np.random.default_rng(0).integers(0, 256, (3, 4, 84, 84), dtype=np.uint8)
   np.testing.assert_array_equal(serve(observations=tf.constant(frames))["actions"].numpy(),
                                 np.argmax(trainer.policy.dist_params(frames)[0].numpy(), -1))
+
+
+def test_fire_reset_serves_the_ball():
+  """Breakout only serves on FIRE: doing nothing never ends a life unless fire_reset fires."""
+  def steps_until_terminal(**kwargs):
+    env = make_vector_env("ALE/Breakout-v5", 1, terminal_on_life_loss=True, **kwargs)
+    env.reset(seed=0)
+    for t in range(150):
+      _, _, terminated, _, _ = env.step(np.zeros(1, np.int64))   # NOOP
+      if terminated[0]:
+        env.close()
+        return t
+    env.close()
+    return None
+  assert steps_until_terminal(fire_reset=False) is None
+  assert steps_until_terminal(fire_reset=True) is not None

@@ -92,6 +92,7 @@ class SamplerConfig:
   normalize_rewards: bool = True        # [zoo] normalize: true
   reward_clip: float = 10.0             # [zoo] VecNormalize clip_reward
   terminal_on_life_loss: bool = False   # Atari training envs only (sampling/atari.py)
+  fire_reset: bool = False              # Atari training envs: FIRE after each reset (sampling/atari.py)
 
   def __post_init__(self):
     _check(bool(self.env_id), "env_id must not be empty")

@@ -66,7 +66,7 @@ class Trainer:
     keras.utils.set_random_seed(seed)
 
     sc = config.sampler
-    self.env = make_vector_env(sc.env_id, sc.num_envs, sc.vector_mode, sc.terminal_on_life_loss)
+    self.env = make_vector_env(sc.env_id, sc.num_envs, sc.vector_mode, sc.terminal_on_life_loss, sc.fire_reset)
     obs_space = self.env.single_observation_space
     obs_dtype = tf.as_dtype(observation_dtype(obs_space))
     self.policy, self.value_net = build_networks(obs_space, self.env.single_action_space, config.network)

@@ -6,7 +6,9 @@ the last two frames), grey scale, 84×84; then a stack of the last 4 frames.
 Observations stay uint8 end to end, shape (4, 84, 84): 28,224 bytes per stored
 step, cast to float and scaled by 1/255 only inside the network.
 terminal_on_life_loss ends training episodes at every lost life (off by
-default; evaluation never uses it).
+default; evaluation never uses it). fire_reset presses FIRE after every reset
+in games that need it to start (Breakout: the ball is only served on FIRE), as
+in the DQN-era wrappers; with terminal_on_life_loss that is after every life.
 """
 
 import gymnasium as gym
@@ -25,18 +27,36 @@ def register() -> None:
   gym.register_envs(ale_py)
 
 
-def make_atari_env(env_id: str, terminal_on_life_loss: bool = False, noop_max: int = 30, **kwargs) -> gym.Env:
+class FireReset(gym.Wrapper):
+  """Takes the FIRE action once after each reset (for games whose play starts on FIRE)."""
+
+  def __init__(self, env):
+    super().__init__(env)
+    self._fire = env.unwrapped.get_action_meanings().index("FIRE")
+
+  def reset(self, **kwargs):
+    self.env.reset(**kwargs)
+    obs, _, terminated, truncated, info = self.env.step(self._fire)
+    if terminated or truncated:
+      return self.env.reset(**kwargs)
+    return obs, info
+
+
+def make_atari_env(env_id: str, terminal_on_life_loss: bool = False, noop_max: int = 30,
+                   fire_reset: bool = False, **kwargs) -> gym.Env:
   register()
   env = gym.make(env_id, frameskip=1, **kwargs)   # AtariPreprocessing does the frame skipping
   env = gym.wrappers.AtariPreprocessing(env, noop_max=noop_max, frame_skip=4, screen_size=SCREEN_SIZE,
                                         terminal_on_life_loss=terminal_on_life_loss, grayscale_obs=True,
                                         scale_obs=False)
+  if fire_reset and "FIRE" in env.unwrapped.get_action_meanings():
+    env = FireReset(env)
   return gym.wrappers.FrameStackObservation(env, FRAME_STACK)
 
 
 def make_atari_vector_env(env_id: str, num_envs: int, vectorization_mode: str = "sync",
-                          terminal_on_life_loss: bool = False) -> gym.vector.VectorEnv:
+                          terminal_on_life_loss: bool = False, fire_reset: bool = False) -> gym.vector.VectorEnv:
   def factory():
-    return make_atari_env(env_id, terminal_on_life_loss=terminal_on_life_loss)
+    return make_atari_env(env_id, terminal_on_life_loss=terminal_on_life_loss, fire_reset=fire_reset)
   vector_cls = gym.vector.SyncVectorEnv if vectorization_mode == "sync" else gym.vector.AsyncVectorEnv
   return vector_cls([factory] * num_envs)

@@ -52,12 +52,12 @@ def make_env(env_id: str, **kwargs) -> gym.Env:
 
 
 def make_vector_env(env_id: str, num_envs: int, mode: str = "sync",
-                    terminal_on_life_loss: bool = False) -> gym.vector.VectorEnv:
+                    terminal_on_life_loss: bool = False, fire_reset: bool = False) -> gym.vector.VectorEnv:
   """A vector env with gymnasium's default NEXT_STEP autoreset (handled in advantages.py)."""
   spaces = lambda e: (e.single_observation_space, e.single_action_space)
   if atari.is_atari(env_id):
     return _create(env_id, atari.make_atari_vector_env, spaces, num_envs=num_envs, vectorization_mode=mode,
-                   terminal_on_life_loss=terminal_on_life_loss)
+                   terminal_on_life_loss=terminal_on_life_loss, fire_reset=fire_reset)
   return _create(env_id, gym.make_vec, spaces, num_envs=num_envs, vectorization_mode=mode)
 
 
