@@ -9,7 +9,6 @@ The env id is read from the model's assets/trpo_tf_policy.json unless --env_id i
 
 import json
 import os
-import re
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -30,10 +29,11 @@ FLAGS = flags.FLAGS
 def resolve_version(model_dir: str) -> str:
   if os.path.exists(os.path.join(model_dir, "saved_model.pb")):
     return model_dir
-  versions = [int(d) for d in os.listdir(model_dir) if re.match(r"^\d+$", d)] if os.path.isdir(model_dir) else []
-  if not versions:
+  from trpo_tf.serving_layout import versions
+  found = versions(model_dir)
+  if not found:
     raise FileNotFoundError(f"{model_dir} holds neither saved_model.pb nor integer version directories")
-  return os.path.join(model_dir, str(max(versions)))
+  return os.path.join(model_dir, str(found[-1]))
 
 
 def main(argv):

@@ -16,7 +16,6 @@ Observation normalisation and action clipping are inside the model, as trained.
 
 import json
 import os
-import re
 import shutil
 import tempfile
 
@@ -24,8 +23,9 @@ import gymnasium as gym
 import numpy as np
 import tensorflow as tf
 
+from trpo_tf.serving_layout import next_version
+
 METADATA_FILE = "trpo_tf_policy.json"
-_VERSION = re.compile(r"^\d+$")
 
 
 class ExportError(RuntimeError):
@@ -80,11 +80,6 @@ class PolicyServingModule(tf.Module):
     if self._discrete:
       return {"logits": params[0], "probabilities": tf.nn.softmax(params[0])}
     return {"mean": params[0], "log_std": params[1]}
-
-
-def next_version(base_dir: str) -> int:
-  versions = [int(d) for d in os.listdir(base_dir) if _VERSION.match(d)] if os.path.isdir(base_dir) else []
-  return max(versions, default=0) + 1
 
 
 def write_version(base_dir: str, metadata: dict, write) -> str:
