@@ -19,7 +19,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
 
 from trpo_tf.presets import preset  # noqa: E402
 from trpo_tf.sampling.envs import make_vector_env  # noqa: E402

@@ -75,7 +75,6 @@ def main(argv):
     result = trainer.train()
   finally:
     trainer.close()
-  rate = result.env_steps / max(result.wall_seconds, 1e-9)
   print(f"trained {result.env_steps} env steps in {result.iterations} iterations, "
         f"{result.wall_seconds:.0f} s ({result.sample_seconds:.0f} s sampling, "
         f"{result.update_seconds:.0f} s updates)", flush=True)

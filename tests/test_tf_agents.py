@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 
-import gymnasium as gym
 import keras
 import numpy as np
 import pytest

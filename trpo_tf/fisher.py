@@ -9,7 +9,7 @@ Two formulations, both exact (no Monte Carlo):
   derivative is taken.
 """
 
-from typing import Callable, Sequence
+from typing import Callable
 
 import tensorflow as tf
 

@@ -9,9 +9,6 @@ One iteration with N envs × T steps:
 """
 
 import concurrent.futures
-import csv
-import json
-import os
 import time
 from typing import NamedTuple, Optional
 

@@ -9,7 +9,6 @@ so trajectories hold the samples whose log-probability the update scores.
 
 import tensorflow as tf
 from tf_agents.policies import tf_policy
-from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import policy_step
 
 
