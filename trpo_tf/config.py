@@ -83,7 +83,7 @@ class NetworkConfig:
 @dataclasses.dataclass(frozen=True)
 class SamplerConfig:
   env_id: str = "Hopper-v5"
-  sampler: str = "single_path"          # [paper] §5.1
+  sampler: str = "single_path"          # [paper] §5.1 single path, or "vine" (§5.2, sampling/vine.py)
   num_envs: int = 16                    # [here] amortises the ~200 µs policy call
   steps_per_env: int = 64               # [tianshou] 1024 steps per update (16 × 64); on Hopper-v5
                                         # this gave eval 3,558 at 1M steps vs 1,283 with 2048 ([here])
@@ -93,10 +93,25 @@ class SamplerConfig:
   reward_clip: float = 10.0             # [zoo] VecNormalize clip_reward
   terminal_on_life_loss: bool = False   # Atari training envs only (sampling/atari.py)
   fire_reset: bool = False              # Atari training envs: FIRE after each reset (sampling/atari.py)
+  # Vine only. The trunk is num_envs × steps_per_env steps; then per iteration N states × K
+  # branches × up to H steps. [paper] Table 2 used N = 125/625/625 states (Swimmer/Hopper/Walker,
+  # "Q-values per batch" 500/2500/2500 over ≈4 per state) for 50K-1M steps per iteration; at a
+  # 1M-step total budget that leaves a handful of iterations, so N is smaller here.
+  vine_states: int = 32                 # [here] N, rollout-set states per iteration
+  vine_actions: int = 4                 # [paper] Table 2: ≈4 rollouts per state (K); discrete: min(K, |A|),
+                                        # all actions when K ≥ |A| ([paper] §5.2)
+  vine_rollout_length: int = 100        # [paper] Table 2: H = 100 Hopper/Walker, 50 Swimmer
+  vine_bootstrap: bool = True           # [here] add γ^len·V(s_end) where H or the time limit cuts a branch
 
   def __post_init__(self):
     _check(bool(self.env_id), "env_id must not be empty")
-    _check(self.sampler in ("single_path",), f"sampler must be 'single_path', got {self.sampler!r}")
+    _check(self.sampler in ("single_path", "vine"), f"sampler must be single_path or vine, got {self.sampler!r}")
+    _check(self.vine_states >= 1, f"vine_states must be >= 1, got {self.vine_states}")
+    _check(self.vine_actions >= 2, f"vine_actions must be >= 2 (the vine estimators compare branches), "
+           f"got {self.vine_actions}")
+    _check(self.vine_rollout_length >= 1, f"vine_rollout_length must be >= 1, got {self.vine_rollout_length}")
+    _check(self.sampler != "vine" or self.vector_mode == "sync",
+           "sampler=vine needs vector_mode=sync (it saves the trunk envs' simulator states)")
     _check(self.num_envs >= 1, f"num_envs must be >= 1, got {self.num_envs}")
     _check(self.steps_per_env >= 1, f"steps_per_env must be >= 1, got {self.steps_per_env}")
     _check(self.vector_mode in ("sync", "async"), f"vector_mode must be sync or async, got {self.vector_mode!r}")

@@ -79,6 +79,12 @@ class RewardScaler(tf.train.experimental.PythonState):
     self._returns = np.where(dones, 0.0, self._returns)
     return np.clip(rewards / np.sqrt(self.var + 1e-8), -self.clip, self.clip)
 
+  def scale_frozen(self, rewards: np.ndarray) -> np.ndarray:
+    """Scales like `scale` without touching the statistics (vine branches re-visit trunk states)."""
+    if not self.enabled:
+      return rewards
+    return np.clip(rewards / np.sqrt(self.var + 1e-8), -self.clip, self.clip)
+
   def serialize(self) -> str:
     return json.dumps({"mean": self.mean, "var": self.var, "count": self.count})
 

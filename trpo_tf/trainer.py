@@ -9,6 +9,7 @@ One iteration with N envs × T steps:
 """
 
 import concurrent.futures
+import functools
 import time
 from typing import NamedTuple, Optional
 
@@ -26,8 +27,9 @@ from trpo_tf.normalization import RewardScaler
 from trpo_tf.progress import ProgressReporter
 from trpo_tf.runtime import configure_tensorflow
 from trpo_tf.sampling.actors import make_actor
-from trpo_tf.sampling.envs import make_vector_env, observation_dtype
+from trpo_tf.sampling.envs import make_training_env, make_vector_env, observation_dtype
 from trpo_tf.sampling.single_path import Batch, SinglePathSampler
+from trpo_tf.sampling.vine import VineBatch, VineSampler
 from trpo_tf.trpo_step import TRPOUpdater
 from trpo_tf.value_fit import ValueFitter
 
@@ -72,7 +74,11 @@ class Trainer:
     self.fitter = ValueFitter(self.value_net, tc.value_learning_rate, tc.value_epochs,
                               tc.value_minibatch, seed)
     self.reward_scaler = RewardScaler(sc.num_envs, tc.gamma, sc.reward_clip, sc.normalize_rewards)
-    self.sampler = SinglePathSampler(self.env, self.reward_scaler)
+    if sc.sampler == "vine":
+      make_branch_env = functools.partial(make_training_env, sc.env_id, sc.terminal_on_life_loss, sc.fire_reset)
+      self.sampler = VineSampler(self.env, self.reward_scaler, make_branch_env, sc, tc.gamma, seed)
+    else:
+      self.sampler = SinglePathSampler(self.env, self.reward_scaler)
     self.env_steps = tf.Variable(0, dtype=tf.int64, trainable=False, name="env_steps")
     self.iteration = tf.Variable(0, dtype=tf.int64, trainable=False, name="iteration")
     self.vector_steps = tf.Variable(0, dtype=tf.int64, trainable=False, name="vector_steps")
@@ -126,13 +132,14 @@ class Trainer:
         self.env_steps.assign_add(batch.num_transitions)
         self.iteration.assign_add(1)
         self.vector_steps.assign(self.sampler.vector_steps)
-        recent = (recent + batch.episode_returns)[-20:]
+        trunk = batch.trunk if isinstance(batch, VineBatch) else batch
+        recent = (recent + trunk.episode_returns)[-20:]
         if vf_info is not None:
           metrics["value/loss_before_fit"] = float(vf_info.loss_before)
           metrics["value/loss_after_fit"] = float(vf_info.loss_after)
         metrics.update({
-            "episode/return": float(np.mean(batch.episode_returns)) if batch.episode_returns else None,
-            "episode/length": float(np.mean(batch.episode_lengths)) if batch.episode_lengths else None,
+            "episode/return": float(np.mean(trunk.episode_returns)) if trunk.episode_returns else None,
+            "episode/length": float(np.mean(trunk.episode_lengths)) if trunk.episode_lengths else None,
             "episode/return_recent20": float(np.mean(recent)) if recent else None,
             "time/sample_seconds": t1 - t0, "time/update_seconds": t2 - t1,
         })
@@ -178,12 +185,31 @@ class Trainer:
     return path
 
   def close(self) -> None:
+    if isinstance(self.sampler, VineSampler):
+      self.sampler.close()
     self.env.close()
 
   # -- private --------------------------------------------------------------
 
-  def _update(self, batch: Batch, iteration: int):
+  def _update(self, batch, iteration: int):
     """GAE + TRPO step + normaliser update; returns (metrics, value-fit arguments)."""
+    trunk = batch.trunk if isinstance(batch, VineBatch) else batch
+    obs, actions, advantages, returns, explained = self._trunk_targets(trunk)
+    if isinstance(batch, VineBatch):
+      info, vine_metrics = self._vine_step(batch, iteration)
+    else:
+      info, vine_metrics = self.updater.update(obs, actions, advantages, iteration), {}
+    self.policy.normalizer.update(obs)
+    metrics = {f"trpo/{k}": float(v) for k, v in info._asdict().items()}
+    metrics["trpo/accepted"] = float(int(info.status) == 0)
+    metrics["value/explained_variance"] = explained
+    metrics.update(vine_metrics)
+    if hasattr(self.policy, "log_std"):
+      metrics["policy/log_std_mean"] = float(np.mean(np.asarray(self.policy.log_std)))
+    return metrics, (obs, returns.astype(np.float32))
+
+  def _trunk_targets(self, batch: Batch):
+    """GAE on a single-path batch: valid (obs, actions, advantages, returns) and V's explained variance."""
     cfg = self.config.trpo
     T, N = batch.valid.shape
     obs_all = np.concatenate([batch.obs.reshape((T * N,) + batch.obs.shape[2:]), batch.last_obs])
@@ -196,11 +222,17 @@ class Trainer:
     actions = batch.actions.reshape((T * N,) + batch.actions.shape[2:])[mask]
     advantages = result.advantages.reshape(-1)[mask]
     returns = result.returns.reshape(-1)[mask]
-    info = self.updater.update(obs, actions, advantages, iteration)
-    self.policy.normalizer.update(obs)
-    metrics = {f"trpo/{k}": float(v) for k, v in info._asdict().items()}
-    metrics["trpo/accepted"] = float(int(info.status) == 0)
-    metrics["value/explained_variance"] = explained_variance(values.reshape(-1)[mask], returns)
-    if hasattr(self.policy, "log_std"):
-      metrics["policy/log_std_mean"] = float(np.mean(np.asarray(self.policy.log_std)))
-    return metrics, (obs, returns.astype(np.float32))
+    return obs, actions, advantages, returns, explained_variance(values.reshape(-1)[mask], returns)
+
+  def _vine_step(self, batch: VineBatch, iteration: int):
+    """Q̂ from the branches (bootstrapped with V where cut, if configured), then the vine TRPO step."""
+    k, n = batch.partial_q.shape
+    bootstrap = np.zeros((k, n))
+    if self.config.sampler.vine_bootstrap and n:
+      flat_obs = batch.bootstrap_obs.reshape((k * n,) + batch.bootstrap_obs.shape[2:])
+      bootstrap = self._values(tf.constant(flat_obs)).numpy().astype(np.float64).reshape(k, n)
+    q = batch.q_values(bootstrap)
+    info = self.updater.update_vine(batch.states, batch.actions, q.astype(np.float32), iteration)
+    spread = float(np.mean(np.std(q, axis=0))) if n else float("nan")
+    return info, {"vine/states": float(n), "vine/branch_steps": float(batch.branch_steps),
+                  "vine/q_spread_within_state": spread}

@@ -1,5 +1,8 @@
 """The TRPO policy update as one compiled call (paper §6 and appendix C).
 
+Single-path and vine batches differ only in their surrogate (surrogates.py)
+and in the states the KL is measured on; the rest is shared:
+
 surrogate gradient g → CG solve of (F + λI) x = g with Fisher-vector products
 → full step β x, β = sqrt(2δ / xᵀFx) → backtracking line search enforcing
 KL ≤ δ and improvement. Non-finite g, x or xᵀFx never reach the parameters.
@@ -14,6 +17,7 @@ from trpo_tf.config import TRPOConfig
 from trpo_tf.conjugate_gradient import conjugate_gradient
 from trpo_tf.fisher import make_fvp, mean_kl, raw_variables
 from trpo_tf.line_search import LineSearchResult, backtracking_line_search
+from trpo_tf.surrogates import single_path_surrogate, vine_surrogate
 
 # Why a step was or was not taken (TRPOInfo.status).
 STATUS_ACCEPTED, STATUS_LINE_SEARCH_FAILED, STATUS_NONFINITE, STATUS_ZERO_GRADIENT = 0, 1, 2, 3
@@ -34,46 +38,71 @@ class TRPOInfo(NamedTuple):
   entropy: tf.Tensor                # mean entropy of π_old on the batch
 
 
-def surrogate_loss(policy, obs, actions, advantages, old_log_prob) -> tf.Tensor:
-  """L(θ) = mean[π_θ(a|s) / π_old(a|s) · A] (paper eq. 14, single-path estimator)."""
-  log_prob = policy.head.distribution(policy.dist_params(obs)).log_prob(actions)
-  return tf.reduce_mean(tf.exp(log_prob - old_log_prob) * advantages)
-
-
 class TRPOUpdater:
-  """Holds a policy and a config; `update` runs one compiled TRPO step in place."""
+  """Holds a policy and a config; `update` / `update_vine` run one compiled TRPO step in place."""
 
   def __init__(self, policy, config: TRPOConfig, seed: int = 0):
     self.policy, self.config, self.seed = policy, config, seed
     self._variables = raw_variables(policy)
     self._update = None
+    self._update_vine = None
 
   def update(self, obs, actions, advantages, iteration: int = 0) -> TRPOInfo:
-    """One TRPO step on a batch. Advantages are normalised here if configured."""
+    """One single-path TRPO step on a batch. Advantages are normalised here if configured."""
     obs, actions = tf.convert_to_tensor(obs), tf.convert_to_tensor(actions)   # uint8 images stay uint8
     if self._update is None:  # one trace for any batch size
-      self._update = tf.function(self._update_impl, input_signature=[
+      self._update = tf.function(self._single_path_impl, input_signature=[
           tf.TensorSpec([None] + obs.shape[1:], obs.dtype),
           tf.TensorSpec([None] + actions.shape[1:], actions.dtype),
           tf.TensorSpec([None], tf.float32), tf.TensorSpec([], tf.int32)])
     return self._update(obs, actions, tf.convert_to_tensor(advantages, tf.float32),
                         tf.constant(iteration, tf.int32))
 
-  def _update_impl(self, obs, actions, advantages, iteration):
-    cfg, policy, variables = self.config, self.policy, self._variables
-    if cfg.normalize_advantages:
+  def update_vine(self, states, actions, q_values, iteration: int = 0) -> TRPOInfo:
+    """One vine TRPO step: states [N, ...], branch actions [K, N, ...], Q estimates [K, N].
+
+    The mean KL, its Fisher and the line search all use the rollout-set states.
+    """
+    states, actions = tf.convert_to_tensor(states), tf.convert_to_tensor(actions)
+    if self._update_vine is None:
+      self._update_vine = tf.function(self._vine_impl, input_signature=[
+          tf.TensorSpec([None] + states.shape[1:], states.dtype),
+          tf.TensorSpec([None, None] + actions.shape[2:], actions.dtype),
+          tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([], tf.int32)])
+    return self._update_vine(states, actions, tf.convert_to_tensor(q_values, tf.float32),
+                             tf.constant(iteration, tf.int32))
+
+  # -- private --------------------------------------------------------------
+
+  def _single_path_impl(self, obs, actions, advantages, iteration):
+    if self.config.normalize_advantages:
       mean, var = tf.nn.moments(advantages, axes=[0])
       advantages = (advantages - mean) / (tf.sqrt(var) + 1e-8)
-    old_params = tuple(tf.stop_gradient(p) for p in policy.dist_params(obs))
-    old_dist = policy.head.distribution(old_params)
+    old_params = tuple(tf.stop_gradient(p) for p in self.policy.dist_params(obs))
+    old_dist = self.policy.head.distribution(old_params)
     old_log_prob = tf.stop_gradient(old_dist.log_prob(actions))
-    entropy = tf.reduce_mean(old_dist.entropy())
+    surrogate = lambda: single_path_surrogate(self.policy, obs, actions, advantages, old_log_prob)
+    return self._step(surrogate, obs, old_params, tf.reduce_mean(old_dist.entropy()), iteration)
 
+  def _vine_impl(self, states, actions, q_values, iteration):
+    # Centre Q per state (the discrete estimator's baseline; the self-normalised one is shift-invariant)
+    # and scale by its spread: a positive scale leaves the TRPO step unchanged and keeps numbers O(1).
+    q_values = q_values - tf.reduce_mean(q_values, axis=0, keepdims=True)
+    q_values = q_values / (tf.math.reduce_std(q_values) + 1e-8)
+    old_params = tuple(tf.stop_gradient(p) for p in self.policy.dist_params(states))
+    old_dist = self.policy.head.distribution(old_params)
+    old_log_prob = tf.stop_gradient(old_dist.log_prob(actions))
+    surrogate = lambda: vine_surrogate(self.policy, states, actions, q_values, old_log_prob)
+    return self._step(surrogate, states, old_params, tf.reduce_mean(old_dist.entropy()), iteration)
+
+  def _step(self, surrogate_fn, kl_obs, old_params, entropy, iteration):
+    """g, CG with Fisher-vector products, scaled step and line search, for any surrogate."""
+    cfg, policy, variables = self.config, self.policy, self._variables
     with tf.GradientTape() as tape:
-      surrogate = surrogate_loss(policy, obs, actions, advantages, old_log_prob)
+      surrogate = surrogate_fn()
     g = flat.flatten(tape.gradient(surrogate, variables))
 
-    fisher_obs, fisher_params = self._fisher_subsample(obs, old_params, iteration)
+    fisher_obs, fisher_params = self._fisher_subsample(kl_obs, old_params, iteration)
     fvp = make_fvp(policy, fisher_obs, fisher_params, cfg.cg_damping, cfg.fvp_mode)
     cg = conjugate_gradient(fvp, g, cfg.cg_iters)
     shs = 0.5 * tf.tensordot(cg.x, fvp(cg.x), 1)
@@ -85,8 +114,7 @@ class TRPOUpdater:
     grad_norm = tf.norm(tf.where(tf.math.is_finite(g), g, tf.zeros_like(g)))
 
     def evaluate():
-      return (surrogate_loss(policy, obs, actions, advantages, old_log_prob),
-              mean_kl(policy, obs, old_params))
+      return surrogate_fn(), mean_kl(policy, kl_obs, old_params)
 
     def search():
       return backtracking_line_search(

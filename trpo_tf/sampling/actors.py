@@ -31,12 +31,18 @@ class TFActor:
     self._step = 0
     self._sample = tf.function(policy.sample).get_concrete_function(
         tf.TensorSpec(batch_shape, obs_dtype), tf.TensorSpec([2], tf.int32))
+    self._params = tf.function(policy.dist_params).get_concrete_function(
+        tf.TensorSpec((None,) + tuple(batch_shape[1:]), obs_dtype))
 
   def sync(self) -> None:
     """Nothing to copy: the concrete function reads the live variables."""
 
   def start_batch(self, vector_step: int) -> None:
     self._step = vector_step
+
+  def dist_params(self, obs: np.ndarray):
+    """The distribution parameters (numpy) for any batch of observations."""
+    return tuple(p.numpy() for p in self._params(tf.constant(obs)))
 
   def __call__(self, obs: np.ndarray) -> np.ndarray:
     seed = tf.constant([self._seed % (2 ** 31), self._step % (2 ** 31)], tf.int32)
@@ -67,7 +73,8 @@ class NumpyMLPActor:
     self._layers = [(np.asarray(l.kernel), np.asarray(l.bias)) for l in p.trunk.layers]
     out = p.mean_layer if isinstance(p, GaussianMLPPolicy) else p.logits_layer
     self._out = (np.asarray(out.kernel), np.asarray(out.bias))
-    self._std = np.exp(np.asarray(p.log_std)) if isinstance(p, GaussianMLPPolicy) else None
+    self._log_std = np.asarray(p.log_std) if isinstance(p, GaussianMLPPolicy) else None
+    self._std = np.exp(self._log_std) if self._log_std is not None else None
 
   def start_batch(self, vector_step: int) -> None:
     self._rng = np.random.default_rng([self._seed, vector_step])
@@ -81,6 +88,13 @@ class NumpyMLPActor:
     for kernel, bias in self._layers:
       x = self._act_fn(x @ kernel + bias)
     return x @ self._out[0] + self._out[1]
+
+  def dist_params(self, obs: np.ndarray):
+    """(mean, log_std) broadcast to the batch, or (logits,): the Keras policy's dist_params in numpy."""
+    out = self.params(obs)
+    if self._std is None:
+      return (out,)
+    return out, np.broadcast_to(self._log_std, out.shape)
 
   def __call__(self, obs: np.ndarray) -> np.ndarray:
     out = self.params(obs)

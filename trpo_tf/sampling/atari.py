@@ -1,6 +1,8 @@
 """ALE environments with the standard preprocessing (Machado et al. 2018; Mnih et al. 2015).
 
-ALE v5 ids (ALE/<Game>-v5) with sticky actions (p = 0.25, the v5 default), then
+ALE v5 ids (ALE/<Game>-v5) with sticky actions (p = 0.25, the v5 default,
+applied per emulator frame by StickyActions below rather than inside ALE, so
+that vine sampling can save and restore the repeated action), then
 gymnasium's AtariPreprocessing: up to 30 no-op starts, frame skip 4 (max over
 the last two frames), grey scale, 84×84; then a stack of the last 4 frames.
 Observations stay uint8 end to end, shape (4, 84, 84): 28,224 bytes per stored
@@ -12,9 +14,11 @@ in the DQN-era wrappers; with terminal_on_life_loss that is after every life.
 """
 
 import gymnasium as gym
+import numpy as np
 
 FRAME_STACK = 4
 SCREEN_SIZE = 84
+STICKY_PROBABILITY = 0.25   # ALE v5 default (Machado et al. 2018)
 
 
 def is_atari(env_id: str) -> bool:
@@ -25,6 +29,32 @@ def register() -> None:
   """Registers the ALE/ ids with gymnasium (ale-py ships the ROMs)."""
   import ale_py
   gym.register_envs(ale_py)
+
+
+class StickyActions(gym.Wrapper):
+  """Each frame, repeats the previous action with probability p (ALE v5's rule; NOOP after reset).
+
+  ALE keeps its own previous action outside clone_state, so a restored ALE
+  state would replay with the wrong repeated action; here both the previous
+  action and the RNG are plain attributes that simulator_state.py saves.
+  """
+
+  def __init__(self, env, probability: float = STICKY_PROBABILITY):
+    super().__init__(env)
+    self.probability = probability
+    self.last_action = 0
+    self.rng = np.random.default_rng()
+
+  def reset(self, *, seed=None, options=None):
+    if seed is not None:
+      self.rng = np.random.default_rng([seed, 0x571C])
+    self.last_action = 0
+    return self.env.reset(seed=seed, options=options)
+
+  def step(self, action):
+    if self.rng.random() >= self.probability:
+      self.last_action = action
+    return self.env.step(self.last_action)
 
 
 class FireReset(gym.Wrapper):
@@ -45,8 +75,8 @@ class FireReset(gym.Wrapper):
 def make_atari_env(env_id: str, terminal_on_life_loss: bool = False, noop_max: int = 30,
                    fire_reset: bool = False, **kwargs) -> gym.Env:
   register()
-  env = gym.make(env_id, frameskip=1, **kwargs)   # AtariPreprocessing does the frame skipping
-  env = gym.wrappers.AtariPreprocessing(env, noop_max=noop_max, frame_skip=4, screen_size=SCREEN_SIZE,
+  env = gym.make(env_id, frameskip=1, repeat_action_probability=0.0, **kwargs)  # both done by wrappers
+  env = gym.wrappers.AtariPreprocessing(StickyActions(env), noop_max=noop_max, frame_skip=4, screen_size=SCREEN_SIZE,
                                         terminal_on_life_loss=terminal_on_life_loss, grayscale_obs=True,
                                         scale_obs=False)
   if fire_reset and "FIRE" in env.unwrapped.get_action_meanings():

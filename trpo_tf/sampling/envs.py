@@ -51,6 +51,13 @@ def make_env(env_id: str, **kwargs) -> gym.Env:
   return _create(env_id, factory, lambda e: (e.observation_space, e.action_space), **kwargs)
 
 
+def make_training_env(env_id: str, terminal_on_life_loss: bool = False, fire_reset: bool = False) -> gym.Env:
+  """One env built like each sub-env of make_vector_env (vine branches restore trunk states into it)."""
+  if atari.is_atari(env_id):
+    return make_env(env_id, terminal_on_life_loss=terminal_on_life_loss, fire_reset=fire_reset)
+  return make_env(env_id)
+
+
 def make_vector_env(env_id: str, num_envs: int, mode: str = "sync",
                     terminal_on_life_loss: bool = False, fire_reset: bool = False) -> gym.vector.VectorEnv:
   """A vector env with gymnasium's default NEXT_STEP autoreset (handled in advantages.py)."""

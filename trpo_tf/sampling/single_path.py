@@ -5,7 +5,7 @@ Each `collect` runs the current policy for `steps` vector steps and returns a
 across batch boundaries; rows that are autoreset steps are marked invalid.
 """
 
-from typing import List, NamedTuple
+from typing import Callable, List, NamedTuple, Optional
 
 import numpy as np
 
@@ -49,8 +49,12 @@ class SinglePathSampler:
     self._ep_return = np.zeros(n)
     self._ep_length = np.zeros(n, np.int64)
 
-  def collect(self, actor, steps: int) -> Batch:
-    """Runs `steps` vector steps with `actor` (see actors.py)."""
+  def collect(self, actor, steps: int, before_step: Optional[Callable[[int, np.ndarray], None]] = None) -> Batch:
+    """Runs `steps` vector steps with `actor` (see actors.py).
+
+    `before_step(t, valid_t)`, if given, is called before vector step t, while the
+    sub-envs are in the states of row t (vine.py saves some of them).
+    """
     if self._obs is None:
       raise RuntimeError("call reset(seed) before collect()")
     actor.start_batch(self.vector_steps)
@@ -65,6 +69,8 @@ class SinglePathSampler:
     for t in range(steps):
       obs_buf[t] = self._obs
       valid[t] = ~self._autoreset
+      if before_step is not None:
+        before_step(t, valid[t])
       actions = actor(self._obs)
       if act_buf is None:
         act_buf = np.empty((steps,) + actions.shape, actions.dtype)
