@@ -58,8 +58,16 @@ def main(argv):
       config = config.override(export_dir="")
     # Everything that can be wrong with the input is checked before TensorFlow loads.
     from trpo_tf.checkpoints import RunDirectory
-    from trpo_tf.sampling.envs import make_env
+    from trpo_tf.sampling.envs import make_env, make_training_env
     make_env(config.sampler.env_id).close()
+    if config.sampler.sampler == "vine":
+      from trpo_tf.sampling.simulator_state import check_restorable
+      sc = config.sampler
+      env = make_training_env(sc.env_id, sc.terminal_on_life_loss, sc.fire_reset)
+      try:
+        check_restorable(env, sc.env_id)
+      finally:
+        env.close()
     run = RunDirectory(run_dir)
     if FLAGS.resume:
       run.check_resumable(config)

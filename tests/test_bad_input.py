@@ -21,6 +21,9 @@ from trpo_tf.sampling.envs import make_env, make_vector_env
     (["--fvp_mode=magic"], "fvp_mode must be one of"),
     (["--policy_hidden=a,b"], "--policy_hidden must be comma-separated integers"),
     (["--resume", "--run_dir="], "--resume needs --run_dir"),
+    (["--sampler=vine", "--vector_mode=async"], "sampler=vine needs vector_mode=sync"),
+    (["--sampler=vine", "--vine_actions=1"], "vine_actions must be >= 2"),
+    (["--sampler=tree"], "sampler must be single_path or vine"),
 ])
 def test_launcher_rejects_bad_flags(tmp_path, flags, message):
   run_dir = tmp_path / "run"
