@@ -1,0 +1,75 @@
+"""MuJoCo v5 learning benchmark: 5 tasks × 3 seeds × 1M env steps, deterministic evaluation.
+
+  python benchmarks/mujoco_suite.py [--envs swimmer,hopper,walker2d,halfcheetah,ant]
+      [--seeds 0,1,2] [--steps 1000000] [--jobs 2] [--fresh]
+
+Trains the presets through launchers/train.py (see suite.py: finished runs are
+reused, interrupted ones resumed), then writes to benchmarks/results/:
+  mujoco_1m.csv              one row per run: final deterministic return (10 episodes), wall time
+  mujoco_1m.md               the results table (mean ± std over seeds, beside the targets)
+  mujoco_<env>_1m.png        training-return curves, mean of the seeds with the min-max range
+  curves/<run>.csv           each run's progress.csv, for re-plotting (plot_curves.py)
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from plot_curves import plot_groups  # noqa: E402
+from suite import RESULTS, by_preset, copy_curves, ensure_runs, summarise, write_csv  # noqa: E402
+
+# Best published TRPO returns at 1M steps, the targets of issue 7 (anchors in shared/design.md §5).
+TARGETS = {"swimmer": 360, "hopper": 3600, "walker2d": 4900, "halfcheetah": 4500, "ant": 4900}
+ENV_IDS = {"swimmer": "Swimmer-v5", "hopper": "Hopper-v5", "walker2d": "Walker2d-v5",
+           "halfcheetah": "HalfCheetah-v5", "ant": "Ant-v5"}
+
+
+def results_table(groups, targets, steps: int) -> str:
+  lines = [f"| task | TRPO target @ {steps // 1000}k | trpo_tf mean ± std (3 seeds) | per seed | "
+           "vs target | train time / run |",
+           "|---|---:|---:|---|---:|---:|"]
+  for preset, runs in groups.items():
+    means = np.array([r.eval_mean for r in runs])
+    target = targets.get(preset.replace("_vine", ""))
+    verdict = "" if target is None else f"{100 * means.mean() / target:.0f}%"
+    lines.append(f"| {ENV_IDS.get(preset, preset)} | {target or '-'} | {means.mean():,.0f} ± {means.std():,.0f} | "
+                 f"{' / '.join(f'{m:,.0f}' for m in means)} | {verdict} | "
+                 f"{np.mean([r.train_seconds for r in runs]):.0f} s |")
+  return "\n".join(lines)
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--envs", default=",".join(TARGETS))
+  parser.add_argument("--seeds", default="0,1,2")
+  parser.add_argument("--steps", type=int, default=1_000_000)
+  parser.add_argument("--jobs", type=int, default=2, help="runs in parallel")
+  parser.add_argument("--fresh", action="store_true", help="retrain runs that exist already")
+  args = parser.parse_args()
+  envs = args.envs.split(",")
+  unknown = [e for e in envs if e not in TARGETS]
+  if unknown:
+    raise SystemExit(f"error: unknown env {unknown}; choose from {sorted(TARGETS)}")
+  seeds = [int(s) for s in args.seeds.split(",")]
+  ensure_runs(envs, seeds, args.steps, args.jobs, fresh=args.fresh)
+
+  summaries = [summarise(e, s, args.steps) for e in envs for s in seeds]
+  tag = f"{args.steps // 1000}k" if args.steps % 1_000_000 else f"{args.steps // 1_000_000}m"
+  write_csv(summaries, os.path.join(RESULTS, f"mujoco_{tag}.csv"))
+  copy_curves(summaries, os.path.join(RESULTS, "curves"))
+  groups = by_preset(summaries)
+  for env, runs in groups.items():
+    plot_groups({f"trpo_tf, {len(runs)} seeds": [r.run_dir for r in runs]},
+                os.path.join(RESULTS, f"mujoco_{env}_{tag}.png"),
+                title=f"{ENV_IDS[env]}: training return (recent 20 episodes), target {TARGETS[env]:,}")
+  table = results_table(groups, TARGETS, args.steps)
+  with open(os.path.join(RESULTS, f"mujoco_{tag}.md"), "w") as f:
+    f.write(table + "\n")
+  print(table)
+
+
+if __name__ == "__main__":
+  main()

@@ -1,0 +1,109 @@
+"""Shared runner for the learning benchmarks (mujoco_suite.py, vine.py).
+
+Each (preset, seed) trains through launchers/train.py in its own process into
+benchmarks/runs/<preset>-<steps>-s<seed>/ (git-ignored). A finished run (one
+with eval.json) is reused, an interrupted one is resumed from its checkpoint,
+so rerunning a benchmark only trains what is missing; --fresh retrains.
+"""
+
+import concurrent.futures
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from typing import Dict, List, NamedTuple, Sequence
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+RUNS = os.path.join(BENCH, "runs")
+RESULTS = os.path.join(BENCH, "results")
+TRAIN = os.path.join(ROOT, "launchers", "train.py")
+
+
+class RunSummary(NamedTuple):
+  preset: str
+  seed: int
+  env_steps: int
+  eval_mean: float           # deterministic evaluation of the final policy (10 episodes)
+  eval_std: float
+  train_seconds: float       # the training loop's wall time (progress.csv)
+  run_dir: str
+
+
+def run_dir(preset: str, seed: int, steps: int) -> str:
+  return os.path.join(RUNS, f"{preset}-{steps // 1000}k-s{seed}")
+
+
+def _train(preset: str, seed: int, steps: int, extra: Sequence[str], fresh: bool) -> str:
+  path = run_dir(preset, seed, steps)
+  if fresh and os.path.exists(path):
+    shutil.rmtree(path)
+  if os.path.exists(os.path.join(path, "eval.json")):
+    return f"{os.path.basename(path)}: done earlier, reused"
+  resume = os.path.isdir(os.path.join(path, "checkpoints")) and os.listdir(os.path.join(path, "checkpoints"))
+  if os.path.exists(path) and not resume:
+    shutil.rmtree(path)
+  cmd = [sys.executable, TRAIN, f"--preset={preset}", f"--seed={seed}", f"--total_steps={steps}",
+         f"--run_dir={path}", "--export=false", "--progress=false", *extra] + (["--resume"] if resume else [])
+  start = time.perf_counter()
+  os.makedirs(RUNS, exist_ok=True)
+  with open(path + ".log", "a") as log:
+    proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+  if proc.returncode != 0:
+    raise RuntimeError(f"{' '.join(cmd)} failed (exit {proc.returncode}); see {path}.log")
+  return f"{os.path.basename(path)}: trained in {time.perf_counter() - start:.0f} s"
+
+
+def ensure_runs(presets: Sequence[str], seeds: Sequence[int], steps: int, jobs: int = 2,
+                extra: Sequence[str] = (), fresh: bool = False) -> None:
+  """Trains every missing (preset, seed), `jobs` processes at a time, printing one line per run."""
+  specs = [(p, s) for p in presets for s in seeds]
+  with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+    futures = [pool.submit(_train, p, s, steps, extra, fresh) for p, s in specs]
+    for i, f in enumerate(concurrent.futures.as_completed(futures), 1):
+      print(f"[{i}/{len(specs)}] {f.result()}", flush=True)
+
+
+def summarise(preset: str, seed: int, steps: int) -> RunSummary:
+  path = run_dir(preset, seed, steps)
+  with open(os.path.join(path, "eval.json")) as f:
+    ev = json.load(f)
+  with open(os.path.join(path, "progress.csv")) as f:
+    rows = list(csv.DictReader(f))
+  # A resumed run restarts its clock: add up the segments.
+  seconds, last = 0.0, 0.0
+  for r in rows:
+    w = float(r["wall_seconds"])
+    if w < last:
+      seconds += last
+    last = w
+  return RunSummary(preset, seed, int(ev["env_steps"]), float(ev["mean_return"]), float(ev["std_return"]),
+                    seconds + last, path)
+
+
+def write_csv(summaries: List[RunSummary], path: str) -> None:
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path, "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["preset", "seed", "env_steps", "eval_mean_return", "eval_std_return", "train_seconds"])
+    for s in summaries:
+      w.writerow([s.preset, s.seed, s.env_steps, f"{s.eval_mean:.1f}", f"{s.eval_std:.1f}", f"{s.train_seconds:.0f}"])
+
+
+def by_preset(summaries: List[RunSummary]) -> Dict[str, List[RunSummary]]:
+  out: Dict[str, List[RunSummary]] = {}
+  for s in summaries:
+    out.setdefault(s.preset, []).append(s)
+  return out
+
+
+def copy_curves(summaries: List[RunSummary], out_dir: str) -> None:
+  """Keeps each run's progress.csv (small) beside the PNGs, so the curves can be re-plotted."""
+  os.makedirs(out_dir, exist_ok=True)
+  for s in summaries:
+    shutil.copy(os.path.join(s.run_dir, "progress.csv"),
+                os.path.join(out_dir, f"{os.path.basename(s.run_dir)}.csv"))
