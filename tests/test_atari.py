@@ -89,3 +89,20 @@ def test_fire_reset_serves_the_ball():
     return None
   assert steps_until_terminal(fire_reset=False) is None
   assert steps_until_terminal(fire_reset=True) is not None
+
+
+def test_vine_smoke_training_with_a_cnn_policy(tmp_path):
+  """Vine on ALE: trunk states restored into branch envs, one branch per action, TF-acted CNN policy."""
+  import csv
+  from tests.helpers import train_run
+  config = preset("breakout_vine").override(total_steps=400, num_envs=2, steps_per_env=16, vine_states=3,
+                                            vine_rollout_length=4, eval_episodes=0)
+  trainer, result = train_run(config, tmp_path / "run")
+  assert trainer.sampler.num_branches == 4          # Breakout's 4 actions, all of them
+  assert result.iterations >= 2
+  with open(tmp_path / "run" / "progress.csv") as f:
+    rows = list(csv.DictReader(f))
+  # Each iteration: 32 trunk steps + 3 states × 4 actions × ≤ 4 branch steps.
+  steps = [int(r["env_steps"]) for r in rows]
+  assert all(28 + 12 <= b - a <= 32 + 48 for a, b in zip([0] + steps, steps))   # (autoreset rows excepted)
+  assert any(float(r["trpo/accepted"]) for r in rows)

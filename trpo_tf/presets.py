@@ -59,6 +59,12 @@ ATARI_SETTINGS = dict(
     total_steps=10_000_000, eval_episodes=3, checkpoint_every=50,
 )
 PRESETS.update({name: dict(ATARI_SETTINGS, env_id=f"ALE/{game}-v5") for name, game in ATARI_GAMES.items()})
+# Vine on Atari: every action is a branch ([paper] §5.2: "in small, finite action spaces, we can
+# generate a rollout for every possible action"); the rollout set and branch length are [here].
+ATARI_VINE_SETTINGS = dict(sampler="vine", vine_actions=18, vine_states=16, vine_rollout_length=50,
+                           num_envs=8, steps_per_env=64)
+PRESETS.update({f"{name}_vine": dict(ATARI_SETTINGS, env_id=f"ALE/{game}-v5", **ATARI_VINE_SETTINGS)
+                for name, game in ATARI_GAMES.items()})
 
 
 def preset(name: str) -> ExperimentConfig:
