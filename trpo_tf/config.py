@@ -43,6 +43,8 @@ class TRPOConfig:
   value_learning_rate: float = 1e-3     # [zoo] learning_rate
   value_epochs: int = 20                # [zoo] n_critic_updates
   value_minibatch: int = 128            # [zoo] batch_size
+  entropy_coef: float = 0.0             # [paper] none; > 0 adds c·mean H(π_θ) to the single-path surrogate
+                                        # (as OpenAI baselines' TRPO entcoeff), against entropy collapse
 
   def __post_init__(self):
     _check(self.max_kl > 0, f"max_kl must be > 0, got {self.max_kl}")
@@ -58,6 +60,7 @@ class TRPOConfig:
     _check(self.value_learning_rate > 0, f"value_learning_rate must be > 0, got {self.value_learning_rate}")
     _check(self.value_epochs >= 0, f"value_epochs must be >= 0, got {self.value_epochs}")
     _check(self.value_minibatch >= 1, f"value_minibatch must be >= 1, got {self.value_minibatch}")
+    _check(self.entropy_coef >= 0, f"entropy_coef must be >= 0, got {self.entropy_coef}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,9 +14,13 @@ distribution with batch shape [N] scores all K branches in one log_prob call.
 import tensorflow as tf
 
 
-def single_path_surrogate(policy, obs, actions, advantages, old_log_prob) -> tf.Tensor:
-  log_prob = policy.head.distribution(policy.dist_params(obs)).log_prob(actions)
-  return tf.reduce_mean(tf.exp(log_prob - old_log_prob) * advantages)
+def single_path_surrogate(policy, obs, actions, advantages, old_log_prob, entropy_coef: float = 0.0) -> tf.Tensor:
+  """Plus entropy_coef · mean H(π_θ(·|s)) when entropy_coef > 0 (an optional exploration bonus)."""
+  dist = policy.head.distribution(policy.dist_params(obs))
+  value = tf.reduce_mean(tf.exp(dist.log_prob(actions) - old_log_prob) * advantages)
+  if entropy_coef > 0:
+    value += entropy_coef * tf.reduce_mean(dist.entropy())
+  return value
 
 
 def vine_surrogate(policy, states, actions, q_values, old_log_prob) -> tf.Tensor:

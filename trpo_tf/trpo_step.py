@@ -81,7 +81,8 @@ class TRPOUpdater:
     old_params = tuple(tf.stop_gradient(p) for p in self.policy.dist_params(obs))
     old_dist = self.policy.head.distribution(old_params)
     old_log_prob = tf.stop_gradient(old_dist.log_prob(actions))
-    surrogate = lambda: single_path_surrogate(self.policy, obs, actions, advantages, old_log_prob)
+    surrogate = lambda: single_path_surrogate(self.policy, obs, actions, advantages, old_log_prob,
+                                              self.config.entropy_coef)
     return self._step(surrogate, obs, old_params, tf.reduce_mean(old_dist.entropy()), iteration)
 
   def _vine_impl(self, states, actions, q_values, iteration):
