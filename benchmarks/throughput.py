@@ -1,6 +1,6 @@
 """Training throughput vs raw simulator stepping, measured in one run.
 
-  python benchmarks/throughput.py [--preset hopper] [--steps 200000]
+  python benchmarks/throughput.py [--presets hopper[,walker2d,...]] [--steps 200000] [--csv out.csv]
 
 Prints (1) the raw random-action stepping rate of the exact vector-env setup the
 trainer uses (same env id, number of envs, vectorisation mode), (2) end-to-end
@@ -10,6 +10,7 @@ Target (issue 2): ratio >= 0.75 on Hopper-v5 with the default config.
 """
 
 import argparse
+import csv
 import os
 import shutil
 import sys
@@ -38,13 +39,9 @@ def raw_stepping_rate(env_id: str, num_envs: int, mode: str, seconds: float, see
   return rate
 
 
-def main():
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--preset", default="hopper")
-  parser.add_argument("--steps", type=int, default=200_000, help="measured training steps")
-  parser.add_argument("--raw_seconds", type=float, default=20.0)
-  args = parser.parse_args()
-  base = preset(args.preset)
+def measure(name: str, steps: int, raw_seconds: float) -> dict:
+  """Training env-steps/s (after a warm-up iteration), its split, and raw stepping of the same vector env."""
+  base = preset(name)
   sc = base.sampler
   run_dir = tempfile.mkdtemp(prefix="trpo_throughput_")
   try:
@@ -53,23 +50,53 @@ def main():
     trainer = Trainer(warm, os.path.join(run_dir, "a"), show_progress=False)
     trainer.train()
     # Measured: continue the same trainer (compiled functions stay traced).
-    trainer.config = base.override(total_steps=sc.batch_size + args.steps, eval_episodes=0,
+    trainer.config = base.override(total_steps=sc.batch_size + steps, eval_episodes=0,
                                    checkpoint_every=10 ** 9)
     result = trainer.train()
     trainer.close()
     train_rate = (result.env_steps - sc.batch_size) / result.wall_seconds
-    raw_rate = raw_stepping_rate(sc.env_id, sc.num_envs, sc.vector_mode, args.raw_seconds)
+    raw_rate = raw_stepping_rate(sc.env_id, sc.num_envs, sc.vector_mode, raw_seconds)
   finally:
     shutil.rmtree(run_dir, ignore_errors=True)
-  other = result.wall_seconds - result.sample_seconds - result.update_seconds
-  print(f"env            {sc.env_id}  ({sc.num_envs} envs, {sc.vector_mode}, "
-        f"{sc.batch_size} steps/iteration, fvp={base.trpo.fvp_mode})")
-  print(f"raw stepping   {raw_rate:10.0f} env-steps/s  (random actions, same vector env)")
-  print(f"training       {train_rate:10.0f} env-steps/s  ({result.env_steps - sc.batch_size} steps, "
-        f"{result.wall_seconds:.1f} s)")
-  print(f"  split        sampling {result.sample_seconds:.1f} s, update {result.update_seconds:.1f} s, "
-        f"other {other:.1f} s")
-  print(f"ratio          {train_rate / raw_rate:10.3f}  (target >= 0.75)")
+  return dict(preset=name, env_id=sc.env_id, num_envs=sc.num_envs, batch=sc.batch_size,
+              fvp_mode=base.trpo.fvp_mode, measured_steps=result.env_steps - sc.batch_size,
+              wall_s=result.wall_seconds, sample_s=result.sample_seconds, update_s=result.update_seconds,
+              other_s=result.wall_seconds - result.sample_seconds - result.update_seconds,
+              raw_steps_per_s=raw_rate, train_steps_per_s=train_rate, ratio=train_rate / raw_rate,
+              minutes_per_1m=1e6 / train_rate / 60)
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--presets", "--preset", default="hopper",
+                      help="comma-separated presets, e.g. swimmer,hopper,walker2d,halfcheetah,ant")
+  parser.add_argument("--steps", type=int, default=200_000, help="measured training steps")
+  parser.add_argument("--raw_seconds", type=float, default=20.0)
+  parser.add_argument("--csv", default="", help="also write the rows to this CSV file")
+  args = parser.parse_args()
+  rows = []
+  for name in args.presets.split(","):
+    r = measure(name, args.steps, args.raw_seconds)
+    rows.append(r)
+    print(f"env            {r['env_id']}  ({r['num_envs']} envs, {r['batch']} steps/iteration, "
+          f"fvp={r['fvp_mode']})")
+    print(f"raw stepping   {r['raw_steps_per_s']:10.0f} env-steps/s  (random actions, same vector env)")
+    print(f"training       {r['train_steps_per_s']:10.0f} env-steps/s  ({r['measured_steps']} steps, "
+          f"{r['wall_s']:.1f} s; 1M steps = {r['minutes_per_1m']:.1f} min)")
+    print(f"  split        sampling {r['sample_s']:.1f} s, update {r['update_s']:.1f} s, other {r['other_s']:.1f} s")
+    print(f"ratio          {r['ratio']:10.3f}  (target >= 0.75 on Hopper-v5)", flush=True)
+  if len(rows) > 1:
+    print("\n| env | raw env-steps/s | training env-steps/s | ratio | sampling / update / other (s) | 1M steps |")
+    print("|---|---:|---:|---:|---|---:|")
+    for r in rows:
+      print(f"| {r['env_id']} | {r['raw_steps_per_s']:,.0f} | {r['train_steps_per_s']:,.0f} | {r['ratio']:.3f} | "
+            f"{r['sample_s']:.1f} / {r['update_s']:.1f} / {r['other_s']:.1f} | {r['minutes_per_1m']:.1f} min |")
+  if args.csv:
+    with open(args.csv, "w", newline="") as f:
+      w = csv.DictWriter(f, fieldnames=list(rows[0]))
+      w.writeheader()
+      w.writerows(rows)
+    print(f"wrote {args.csv}")
 
 
 if __name__ == "__main__":
