@@ -1,39 +1,68 @@
 """CPU learning run on an Atari game against a random-policy baseline.
 
-  python benchmarks/atari.py [--game=breakout] [--steps=750000] [--out=benchmarks/results]
+  python benchmarks/atari.py [--game=breakout] [--steps=750000] [--terminal_on_life_loss] [--fire_reset]
+      [--set entropy_coef=0.01 --set cnn=nature ...] [--name=NAME] [--out=benchmarks/results/NAME]
 
-Trains the game's preset (paper CNN, sampling/atari.py preprocessing) for --steps agent
-steps (× 4 frames), then prints frames, wall time and agent steps/s, the random policy's
-mean return over --random_episodes episodes, and the trained policy's mean return, and
-writes <out>/atari_<game>.png (training return vs frames, random baseline dashed) and
-<out>/atari_<game>_progress.csv.
+Trains the game's preset (sampling/atari.py preprocessing; --set overrides any config
+field) for --steps agent steps (× 4 frames) in benchmarks/runs/atari_<NAME>/, then
+compares, on full games of the standard evaluation env (no life-loss terminals, no
+automatic FIRE), a uniformly random policy with the trained policy, both its
+stochastic policy (what it trained with) and its mode (greedy). Prints frames, wall
+time and agent steps/s, and writes to --out: curve.png (training return vs frames;
+with --terminal_on_life_loss that return is per life, so the random policy's per-life
+return on the training env is drawn too) and progress.csv.
 """
 
 import argparse
+import ast
 import csv
 import os
 import shutil
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from trpo_tf.evaluation import run_episodes  # noqa: E402
 from trpo_tf.presets import ATARI_GAMES, preset  # noqa: E402
-from trpo_tf.sampling.envs import make_env  # noqa: E402
+from trpo_tf.sampling.envs import make_env, make_training_env  # noqa: E402
 from trpo_tf.trainer import Trainer  # noqa: E402
 
+BENCH = os.path.dirname(os.path.abspath(__file__))
 
-def random_baseline(env_id: str, episodes: int, seed: int) -> float:
-  env = make_env(env_id)
+
+def random_returns(env, episodes: int, seed: int) -> float:
   env.action_space.seed(seed)
   try:
     return run_episodes(env, lambda *_: env.action_space.sample(), episodes, seed).mean_return
   finally:
     env.close()
+
+
+def stochastic_returns(policy, env_id: str, episodes: int, seed: int) -> float:
+  env = make_env(env_id)
+  sample = tf.function(policy.sample).get_concrete_function(
+      tf.TensorSpec((1,) + env.observation_space.shape, tf.uint8), tf.TensorSpec([2], tf.int32))
+  act = lambda obs, episode, t: sample(tf.constant(obs[None]), tf.constant([seed + episode, t]))[0].numpy()
+  try:
+    return run_episodes(env, act, episodes, seed).mean_return
+  finally:
+    env.close()
+
+
+def parse_sets(items):
+  out = {}
+  for item in items:
+    key, _, value = item.partition("=")
+    try:
+      out[key] = ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+      out[key] = value
+  return out
 
 
 def main():
@@ -45,23 +74,33 @@ def main():
   parser.add_argument("--eval_episodes", type=int, default=10)
   parser.add_argument("--terminal_on_life_loss", action="store_true", help="training episodes end at each lost life")
   parser.add_argument("--fire_reset", action="store_true", help="press FIRE after each training reset")
-  parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
+  parser.add_argument("--set", action="append", default=[], help="config override, e.g. entropy_coef=0.01")
+  parser.add_argument("--name", default=None, help="names the run and output directories (default: the game)")
+  parser.add_argument("--out", default=None, help="output directory (default benchmarks/results/atari_<name>)")
   args = parser.parse_args()
+  name = args.name or args.game
+  out = args.out or os.path.join(BENCH, "results", f"atari_{name}")
   config = preset(args.game).override(total_steps=args.steps, seed=args.seed, eval_episodes=args.eval_episodes,
-                                      terminal_on_life_loss=args.terminal_on_life_loss, fire_reset=args.fire_reset)
-  run_dir = tempfile.mkdtemp(prefix="trpo_atari_")
-  try:
-    trainer = Trainer(config, os.path.join(run_dir, "run"))
-    start = time.perf_counter()
-    result = trainer.train()
-    wall = time.perf_counter() - start
-    trainer.close()
-    os.makedirs(args.out, exist_ok=True)
-    csv_out = os.path.join(args.out, f"atari_{args.game}_progress.csv")
-    shutil.copy(os.path.join(run_dir, "run", "progress.csv"), csv_out)
-  finally:
-    shutil.rmtree(run_dir, ignore_errors=True)
-  baseline = random_baseline(config.sampler.env_id, args.random_episodes, args.seed)
+                                      terminal_on_life_loss=args.terminal_on_life_loss, fire_reset=args.fire_reset,
+                                      **parse_sets(args.set))
+  run_dir = os.path.join(BENCH, "runs", f"atari_{name}")
+  shutil.rmtree(run_dir, ignore_errors=True)
+  trainer = Trainer(config, run_dir)
+  start = time.perf_counter()
+  result = trainer.train()
+  wall = time.perf_counter() - start
+  trainer.close()
+  os.makedirs(out, exist_ok=True)
+  csv_out = os.path.join(out, "progress.csv")
+  shutil.copy(os.path.join(run_dir, "progress.csv"), csv_out)
+
+  env_id = config.sampler.env_id
+  random_game = random_returns(make_env(env_id), args.random_episodes, args.seed)
+  stochastic = stochastic_returns(trainer.policy, env_id, args.eval_episodes, args.seed + 1_000_000)
+  random_life = None
+  if args.terminal_on_life_loss:
+    random_life = random_returns(make_training_env(env_id, True, args.fire_reset), 4 * args.random_episodes,
+                                 args.seed)
 
   import matplotlib
   matplotlib.use("Agg")
@@ -69,27 +108,33 @@ def main():
   with open(csv_out) as f:
     rows = [r for r in csv.DictReader(f) if r["episode/return_recent20"]]
   frames = [4 * int(r["env_steps"]) for r in rows]
+  per = "per life" if args.terminal_on_life_loss else "per game"
   fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
-  ax.plot(frames, [float(r["episode/return_recent20"]) for r in rows], label="TRPO (training, recent 20 episodes)")
-  ax.axhline(baseline, linestyle="--", color="gray", label=f"random policy ({baseline:.1f})")
+  ax.plot(frames, [float(r["episode/return_recent20"]) for r in rows],
+          label=f"TRPO training return {per} (recent 20)")
+  baseline = random_life if random_life is not None else random_game
+  ax.axhline(baseline, linestyle="--", color="gray", label=f"random policy, {per} ({baseline:.2f})")
   ax.set_xlabel("frames")
-  ax.set_ylabel("episode return")
-  ax.set_title(f"TRPO on {config.sampler.env_id}, paper CNN, CPU (2 cores)")
+  ax.set_ylabel("return")
+  ax.set_title(f"TRPO on {env_id}, {config.network.cnn} CNN, CPU (2 cores)")
   ax.grid(alpha=0.3)
   ax.legend()
   fig.tight_layout()
-  png = os.path.join(args.out, f"atari_{args.game}.png")
+  png = os.path.join(out, "curve.png")
   fig.savefig(png)
 
   ev = result.evaluation
-  print(f"game            {config.sampler.env_id}")
+  print(f"game            {env_id}  (overrides: {parse_sets(args.set) or 'none'})")
   print(f"agent steps     {result.env_steps}  ({4 * result.env_steps} frames)")
   print(f"wall time       {wall:.0f} s  ({result.sample_seconds:.0f} s sampling, {result.update_seconds:.0f} s updates)")
   print(f"throughput      {result.env_steps / wall:.0f} agent steps/s  ({4 * result.env_steps / wall:.0f} frames/s)")
-  print(f"random policy   {baseline:.2f} mean return over {args.random_episodes} episodes")
-  if ev is not None:
-    print(f"trained policy  {ev.mean_return:.2f} ± {ev.std_return:.2f} (deterministic, {len(ev.returns)} episodes)")
-  print(f"final training return (recent 20 episodes) {float(rows[-1]['episode/return_recent20']):.2f}")
+  print(f"full games      random {random_game:.2f} ({args.random_episodes} episodes); trained, stochastic "
+        f"{stochastic:.2f}, greedy {ev.mean_return if ev else float('nan'):.2f} ({args.eval_episodes} episodes each)")
+  if random_life is not None:
+    print(f"per life        random {random_life:.2f}; trained (training, recent 20) "
+          f"{float(rows[-1]['episode/return_recent20']):.2f}")
+  else:
+    print(f"final training return (recent 20 episodes) {float(rows[-1]['episode/return_recent20']):.2f}")
   print(f"curve           {png}")
 
 
