@@ -17,6 +17,23 @@ def test_cartpole_is_solved(tmp_path):
     assert json.load(f)["mean_return"] == result.evaluation.mean_return
   for name in ("config.json", "progress.csv", "checkpoints", "tb"):
     assert os.path.exists(tmp_path / "run" / name), name
+  _check_plotting(tmp_path)
+
+
+def _check_plotting(tmp_path):
+  """benchmarks/plot_curves.py reads the same curve from progress.csv and from the TensorBoard logs."""
+  import sys
+  import numpy as np
+  sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
+  from plot_curves import plot_groups, read_curve
+  csv_steps, csv_values = read_curve(str(tmp_path / "run"))
+  tb_steps, tb_values = read_curve(str(tmp_path / "run" / "tb"))
+  assert len(csv_steps) >= 10
+  np.testing.assert_array_equal(csv_steps, tb_steps)
+  np.testing.assert_allclose(csv_values, tb_values, rtol=1e-6)   # TensorBoard stores float32
+  out = tmp_path / "curves.png"
+  plot_groups({"a": [str(tmp_path / "run"), str(tmp_path / "run" / "progress.csv")]}, str(out))
+  assert out.stat().st_size > 1000
 
 
 def test_async_vector_env_and_fisher_subsampling_train(tmp_path):
