@@ -1,6 +1,7 @@
 """Forward-over-backward vs analytic Jᵀ M J Fisher-vector products: time per update, equal results.
 
   python benchmarks/fvp.py [--presets hopper,walker2d,halfcheetah,ant,breakout] [--repeats 20]
+      [--learning hopper --seeds 0,1,2]
 
 For each preset: the preset's policy network, a batch of the preset's size of real
 observations (random-action rollouts of its env) with actions drawn from the policy
@@ -10,6 +11,9 @@ and random advantages; then, for each FVP formulation, the median wall time of
 from the same starting weights. "Equal results": the relative difference of the two
 updates' parameter steps (both formulations are exact; tests/test_fisher.py checks
 them against explicit Fisher matrices). Prints a table, writes benchmarks/results/fvp.csv.
+With --learning PRESET, also trains PRESET with --fvp_mode=analytic for the seeds (1M steps,
+suite.py) and compares its final returns and update time with the default runs of
+benchmarks/mujoco_suite.py (trained if missing): equal results at the level of learning.
 """
 
 import argparse
@@ -102,6 +106,9 @@ def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--presets", default="hopper,walker2d,halfcheetah,ant,breakout")
   parser.add_argument("--repeats", type=int, default=20)
+  parser.add_argument("--learning", default="", help="a preset to train with both formulations")
+  parser.add_argument("--seeds", default="0,1,2")
+  parser.add_argument("--steps", type=int, default=1_000_000)
   args = parser.parse_args()
   configure_tensorflow(1, 1, True)   # the trainer's setting for MuJoCo (runtime.py)
   rows = []
@@ -120,6 +127,28 @@ def main():
     print(f"| {fb['preset']} | {fb['params']:,} | {fb['fisher_states']:,} | {fb['fvp_ms']:.2f} ms | "
           f"{an['fvp_ms']:.2f} ms | {fb['fvp_ms'] / an['fvp_ms']:.2f}× | {fb['update_ms']:.1f} ms | "
           f"{an['update_ms']:.1f} ms | {fb['update_ms'] / an['update_ms']:.2f}× | {fb['step_rel_diff']:.1e} |")
+  if args.learning:
+    learning_comparison(args.learning, [int(s) for s in args.seeds.split(",")], args.steps)
+
+
+def learning_comparison(name: str, seeds, steps: int) -> None:
+  """Final deterministic returns and mean update time per iteration, both formulations, same seeds."""
+  import csv as csv_module
+  sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+  from suite import ensure_runs, summarise
+  ensure_runs([name], seeds, steps)
+  ensure_runs([name], seeds, steps, extra=["--fvp_mode=analytic"], variant="analytic")
+  print(f"\n| {name}, {steps:,} steps | final return, mean over seeds | per seed | update s / iteration |")
+  print("|---|---:|---|---:|")
+  for label, variant in (("forward-over-backward", ""), ("analytic", "analytic")):
+    runs = [summarise(name, s, steps, variant) for s in seeds]
+    update = []
+    for r in runs:
+      with open(os.path.join(r.run_dir, "progress.csv")) as f:
+        update += [float(row["time/update_seconds"]) for row in csv_module.DictReader(f)]
+    returns = [r.eval_mean for r in runs]
+    print(f"| {label} | {np.mean(returns):,.0f} | {' / '.join(f'{x:,.0f}' for x in returns)} | "
+          f"{np.mean(update):.3f} |")
 
 
 if __name__ == "__main__":

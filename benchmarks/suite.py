@@ -33,12 +33,13 @@ class RunSummary(NamedTuple):
   run_dir: str
 
 
-def run_dir(preset: str, seed: int, steps: int) -> str:
-  return os.path.join(RUNS, f"{preset}-{steps // 1000}k-s{seed}")
+def run_dir(preset: str, seed: int, steps: int, variant: str = "") -> str:
+  """`variant` names runs trained with extra flags (e.g. "analytic" for --fvp_mode=analytic)."""
+  return os.path.join(RUNS, f"{preset}{'-' + variant if variant else ''}-{steps // 1000}k-s{seed}")
 
 
-def _train(preset: str, seed: int, steps: int, extra: Sequence[str], fresh: bool) -> str:
-  path = run_dir(preset, seed, steps)
+def _train(preset: str, seed: int, steps: int, extra: Sequence[str], fresh: bool, variant: str) -> str:
+  path = run_dir(preset, seed, steps, variant)
   if fresh and os.path.exists(path):
     shutil.rmtree(path)
   if os.path.exists(os.path.join(path, "eval.json")):
@@ -59,17 +60,22 @@ def _train(preset: str, seed: int, steps: int, extra: Sequence[str], fresh: bool
 
 
 def ensure_runs(presets: Sequence[str], seeds: Sequence[int], steps: int, jobs: int = 2,
-                extra: Sequence[str] = (), fresh: bool = False) -> None:
-  """Trains every missing (preset, seed), `jobs` processes at a time, printing one line per run."""
+                extra: Sequence[str] = (), fresh: bool = False, variant: str = "") -> None:
+  """Trains every missing (preset, seed), `jobs` processes at a time, printing one line per run.
+
+  `extra` launcher flags must come with a `variant` name, so their runs get their own directories.
+  """
+  if extra and not variant:
+    raise ValueError("extra flags need a variant name")
   specs = [(p, s) for p in presets for s in seeds]
   with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-    futures = [pool.submit(_train, p, s, steps, extra, fresh) for p, s in specs]
+    futures = [pool.submit(_train, p, s, steps, extra, fresh, variant) for p, s in specs]
     for i, f in enumerate(concurrent.futures.as_completed(futures), 1):
       print(f"[{i}/{len(specs)}] {f.result()}", flush=True)
 
 
-def summarise(preset: str, seed: int, steps: int) -> RunSummary:
-  path = run_dir(preset, seed, steps)
+def summarise(preset: str, seed: int, steps: int, variant: str = "") -> RunSummary:
+  path = run_dir(preset, seed, steps, variant)
   with open(os.path.join(path, "eval.json")) as f:
     ev = json.load(f)
   with open(os.path.join(path, "progress.csv")) as f:
