@@ -90,7 +90,7 @@ def plot_groups(groups: Dict[str, List[str]], out: str, column: str = "episode/r
     line, = ax.plot(grid, mean, label=f"{label} (mean of {len(curves)})", linewidth=1.4)
     ax.fill_between(grid, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
   ax.set_xlabel("environment (simulator) steps")
-  ax.set_ylabel(ylabel or column)
+  ax.set_ylabel(ylabel or ("training return (recent 20 episodes)" if column == "episode/return_recent20" else column))
   ax.set_title(title or f"{column} (training episodes, stochastic policy)")
   ax.grid(alpha=0.3)
   ax.legend()

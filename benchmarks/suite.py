@@ -107,9 +107,25 @@ def by_preset(summaries: List[RunSummary]) -> Dict[str, List[RunSummary]]:
   return out
 
 
+CURVE_COLUMNS = ("iteration", "env_steps", "wall_seconds", "episode/return", "episode/return_recent20",
+                 "trpo/mean_kl", "trpo/entropy", "time/sample_seconds", "time/update_seconds")
+
+
 def copy_curves(summaries: List[RunSummary], out_dir: str) -> None:
-  """Keeps each run's progress.csv (small) beside the PNGs, so the curves can be re-plotted."""
+  """Keeps the main columns of each run's progress.csv beside the PNGs, so the curves can be re-plotted
+  (plot_curves.py reads these files like run directories)."""
   os.makedirs(out_dir, exist_ok=True)
   for s in summaries:
-    shutil.copy(os.path.join(s.run_dir, "progress.csv"),
-                os.path.join(out_dir, f"{os.path.basename(s.run_dir)}.csv"))
+    with open(os.path.join(s.run_dir, "progress.csv")) as src, \
+        open(os.path.join(out_dir, f"{os.path.basename(s.run_dir)}.csv"), "w", newline="") as dst:
+      writer = csv.writer(dst)
+      writer.writerow(CURVE_COLUMNS)
+      for row in csv.DictReader(src):
+        writer.writerow([_short(row.get(c, "")) for c in CURVE_COLUMNS])
+
+
+def _short(value: str) -> str:
+  try:
+    return f"{float(value):.6g}" if "." in value or "e" in value else value
+  except ValueError:
+    return value
