@@ -14,7 +14,6 @@ return on the training env is drawn too) and progress.csv.
 """
 
 import argparse
-import ast
 import csv
 import os
 import shutil
@@ -22,10 +21,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import tensorflow as tf  # noqa: E402
 
+from overrides import parse_sets  # noqa: E402
 from trpo_tf.evaluation import run_episodes  # noqa: E402
 from trpo_tf.presets import ATARI_GAMES, preset  # noqa: E402
 from trpo_tf.sampling.envs import make_env, make_training_env  # noqa: E402
@@ -51,17 +52,6 @@ def stochastic_returns(policy, env_id: str, episodes: int, seed: int) -> float:
     return run_episodes(env, act, episodes, seed).mean_return
   finally:
     env.close()
-
-
-def parse_sets(items):
-  out = {}
-  for item in items:
-    key, _, value = item.partition("=")
-    try:
-      out[key] = ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-      out[key] = value
-  return out
 
 
 def main():

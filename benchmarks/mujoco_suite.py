@@ -62,9 +62,9 @@ def main():
   copy_curves(summaries, os.path.join(RESULTS, "curves"))
   groups = by_preset(summaries)
   for env, runs in groups.items():
-    plot_groups({f"trpo_tf, {len(runs)} seeds": [r.run_dir for r in runs]},
-                os.path.join(RESULTS, f"mujoco_{env}_{tag}.png"),
-                title=f"{ENV_IDS[env]}: training return (recent 20 episodes), target {TARGETS[env]:,}")
+    plot_groups({"trpo_tf": [r.run_dir for r in runs]}, os.path.join(RESULTS, f"mujoco_{env}_{tag}.png"),
+                title=f"{ENV_IDS[env]}, {len(runs)} seeds", target=TARGETS[env],
+                final_points={"trpo_tf": [(r.env_steps, r.eval_mean) for r in runs]})
   table = results_table(groups, TARGETS, args.steps)
   with open(os.path.join(RESULTS, f"mujoco_{tag}.md"), "w") as f:
     f.write(table + "\n")

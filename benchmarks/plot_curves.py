@@ -78,17 +78,29 @@ def mean_band(curves: Sequence[Curve], points: int = 200):
 
 
 def plot_groups(groups: Dict[str, List[str]], out: str, column: str = "episode/return_recent20",
-                title: str = "", ylabel: str = "") -> None:
-  """One line per group (mean over its runs, min-max shaded when it has several)."""
+                title: str = "", ylabel: str = "", target: float = None,
+                final_points: Dict[str, Sequence[Tuple[float, float]]] = None) -> None:
+  """One line per group (mean over its runs, min-max shaded when it has several).
+
+  `target` draws a dashed horizontal line; `final_points[label]` adds markers (x, y), e.g. each
+  seed's final deterministic evaluation, in the colour of that group's line.
+  """
   fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+  colours = {}
   for label, paths in groups.items():
     curves = [read_curve(p, column) for p in paths]
     if len(curves) == 1:
-      ax.plot(*curves[0], label=label, linewidth=1.2)
-      continue
-    grid, mean, low, high = mean_band(curves)
-    line, = ax.plot(grid, mean, label=f"{label} (mean of {len(curves)})", linewidth=1.4)
-    ax.fill_between(grid, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+      line, = ax.plot(*curves[0], label=label, linewidth=1.2)
+    else:
+      grid, mean, low, high = mean_band(curves)
+      line, = ax.plot(grid, mean, label=f"{label} (mean of {len(curves)})", linewidth=1.4)
+      ax.fill_between(grid, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+    colours[label] = line.get_color()
+  for label, points in (final_points or {}).items():
+    ax.scatter([p[0] for p in points], [p[1] for p in points], marker="D", s=28, zorder=3,
+               color=colours.get(label), label=f"{label}: final deterministic eval, per seed")
+  if target is not None:
+    ax.axhline(target, linestyle="--", color="gray", linewidth=1.0, label=f"target {target:,.0f}")
   ax.set_xlabel("environment (simulator) steps")
   ax.set_ylabel(ylabel or ("training return (recent 20 episodes)" if column == "episode/return_recent20" else column))
   ax.set_title(title or f"{column} (training episodes, stochastic policy)")

@@ -45,7 +45,9 @@ def main():
     plot_groups({"single path": [r.run_dir for r in groups[env]],
                  "vine": [r.run_dir for r in groups[f"{env}_vine"]]},
                 os.path.join(RESULTS, f"vine_{env}_{tag}.png"),
-                title=f"{ENV_IDS[env]}: vine vs single path, equal simulator steps")
+                title=f"{ENV_IDS[env]}: vine vs single path, equal simulator steps",
+                final_points={name: [(r.env_steps, r.eval_mean) for r in groups[p]]
+                              for name, p in (("single path", env), ("vine", f"{env}_vine"))})
     for preset, name in ((env, "single path"), (f"{env}_vine", "vine")):
       runs = groups[preset]
       means = np.array([r.eval_mean for r in runs])

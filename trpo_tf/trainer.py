@@ -39,8 +39,9 @@ class TrainResult(NamedTuple):
   iterations: int
   wall_seconds: float
   sample_seconds: float
-  update_seconds: float
+  update_seconds: float             # GAE + TRPO step + waiting for the overlapped value fit
   evaluation: Optional[EvalResult]
+  value_wait_seconds: float = 0.0   # the part of update_seconds spent waiting for the value fit
 
 
 def explained_variance(predictions: np.ndarray, targets: np.ndarray) -> float:
@@ -112,7 +113,7 @@ class Trainer:
     self.sampler.reset(reset_seed)
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="value_fit")
     pending = None
-    timers = {"sample": 0.0, "update": 0.0}
+    timers = {"sample": 0.0, "update": 0.0, "value_wait": 0.0}
     recent = []
     started = time.perf_counter()
     progress = ProgressReporter(self.run, total, int(self.env_steps.numpy()), self.show_progress)
@@ -123,6 +124,7 @@ class Trainer:
         batch = self.sampler.collect(self.actor, cfg.sampler.steps_per_env)
         t1 = time.perf_counter()
         vf_info = pending.result() if pending is not None else None
+        timers["value_wait"] += time.perf_counter() - t1
         iteration = int(self.iteration.numpy())
         metrics, fit_args = self._update(batch, iteration)
         pending = pool.submit(self.fitter.fit, *fit_args, iteration)
@@ -169,7 +171,7 @@ class Trainer:
                                         "returns": evaluation.returns, "lengths": evaluation.lengths,
                                         "env_steps": int(self.env_steps.numpy())})
     return TrainResult(int(self.env_steps.numpy()), int(self.iteration.numpy()), wall,
-                       timers["sample"], timers["update"], evaluation)
+                       timers["sample"], timers["update"], evaluation, timers["value_wait"])
 
   def evaluate(self, episodes: int) -> EvalResult:
     return evaluate_policy(self.policy, self.config.sampler.env_id, episodes,
