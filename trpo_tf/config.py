@@ -88,8 +88,8 @@ class SamplerConfig:
   env_id: str = "Hopper-v5"
   sampler: str = "single_path"          # [paper] §5.1 single path, or "vine" (§5.2, sampling/vine.py)
   num_envs: int = 16                    # [here] amortises the ~200 µs policy call
-  steps_per_env: int = 64               # [tianshou] 1024 steps per update (16 × 64); on Hopper-v5
-                                        # this gave eval 3,558 at 1M steps vs 1,283 with 2048 ([here])
+  steps_per_env: int = 64               # [tianshou] 1024 steps per update (16 × 64); the MuJoCo presets
+                                        # use 128 (presets.py: better 3-seed means on Hopper-v5)
   vector_mode: str = "sync"             # [here] async is slower on 2 cores (benchmarks/throughput.py)
   act_backend: str = "numpy"            # [here] numpy mirror of MLP policies for acting (actors.py)
   normalize_rewards: bool = True        # [zoo] normalize: true
