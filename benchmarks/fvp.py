@@ -79,8 +79,11 @@ def measure(name: str, repeats: int):
   old_params = tuple(tf.stop_gradient(p) for p in policy.dist_params(obs))
   rows, steps = [], {}
   v = tf.constant(np.random.default_rng(1).standard_normal(n_params), tf.float32)
+  k = max(1, int(batch * config.trpo.fisher_subsample))      # the states the update's Fisher uses
+  fisher_obs, fisher_params = obs[:k], tuple(p[:k] for p in old_params)
   for mode in FVP_MODES:
-    fvp = tf.function(lambda x, mode=mode: make_fvp(policy, obs, old_params, config.trpo.cg_damping, mode)(x))
+    fvp = tf.function(lambda x, mode=mode: make_fvp(policy, fisher_obs, fisher_params, config.trpo.cg_damping,
+                                                    mode)(x))
     fvp_s = median_seconds(lambda: fvp(v).numpy(), repeats)
     updater = TRPOUpdater(policy, config.trpo.__class__(**dict(config.trpo.__dict__, fvp_mode=mode)))
 
