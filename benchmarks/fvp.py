@@ -138,13 +138,16 @@ def learning_comparison(name: str, seeds, steps: int) -> None:
   """Final deterministic returns and mean update time per iteration, both formulations, same seeds."""
   import csv as csv_module
   sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-  from suite import ensure_runs, summarise
+  from plot_curves import plot_groups
+  from suite import RESULTS as results_dir, copy_curves, ensure_runs, summarise
   ensure_runs([name], seeds, steps)
   ensure_runs([name], seeds, steps, extra=["--fvp_mode=analytic"], variant="analytic")
   print(f"\n| {name}, {steps:,} steps | final return, mean over seeds | per seed | update s / iteration |")
   print("|---|---:|---|---:|")
+  groups = {}
   for label, variant in (("forward-over-backward", ""), ("analytic", "analytic")):
-    runs = [summarise(name, s, steps, variant) for s in seeds]
+    runs = groups[label] = [summarise(name, s, steps, variant) for s in seeds]
+    copy_curves(runs, os.path.join(results_dir, "curves"))
     update = []
     for r in runs:
       with open(os.path.join(r.run_dir, "progress.csv")) as f:
@@ -152,6 +155,10 @@ def learning_comparison(name: str, seeds, steps: int) -> None:
     returns = [r.eval_mean for r in runs]
     print(f"| {label} | {np.mean(returns):,.0f} | {' / '.join(f'{x:,.0f}' for x in returns)} | "
           f"{np.mean(update):.3f} |")
+  plot_groups({label: [r.run_dir for r in runs] for label, runs in groups.items()},
+              os.path.join(results_dir, f"fvp_{name}_learning_{steps // 1_000_000}m.png"),
+              title=f"{name}: the two Fisher-vector products, {len(seeds)} seeds each",
+              final_points={label: [(r.env_steps, r.eval_mean) for r in runs] for label, runs in groups.items()})
 
 
 if __name__ == "__main__":
