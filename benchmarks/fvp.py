@@ -139,7 +139,7 @@ def learning_comparison(name: str, seeds, steps: int) -> None:
   import csv as csv_module
   sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
   from plot_curves import plot_groups
-  from suite import RESULTS as results_dir, copy_curves, ensure_runs, summarise
+  from suite import RESULTS as results_dir, copy_curves, ensure_runs, steps_tag, summarise
   ensure_runs([name], seeds, steps)
   ensure_runs([name], seeds, steps, extra=["--fvp_mode=analytic"], variant="analytic")
   print(f"\n| {name}, {steps:,} steps | final return, mean over seeds | per seed | update s / iteration |")
@@ -156,7 +156,7 @@ def learning_comparison(name: str, seeds, steps: int) -> None:
     print(f"| {label} | {np.mean(returns):,.0f} | {' / '.join(f'{x:,.0f}' for x in returns)} | "
           f"{np.mean(update):.3f} |")
   plot_groups({label: [r.run_dir for r in runs] for label, runs in groups.items()},
-              os.path.join(results_dir, f"fvp_{name}_learning_{steps // 1_000_000}m.png"),
+              os.path.join(results_dir, f"fvp_{name}_learning_{steps_tag(steps)}.png"),
               title=f"{name}: the two Fisher-vector products, {len(seeds)} seeds each",
               final_points={label: [(r.env_steps, r.eval_mean) for r in runs] for label, runs in groups.items()})
 

@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from plot_curves import plot_groups  # noqa: E402
-from suite import RESULTS, by_preset, copy_curves, ensure_runs, summarise, write_csv  # noqa: E402
+from suite import RESULTS, add_run_flags, steps_tag, train_and_collect  # noqa: E402
 
 # Best published TRPO returns at 1M steps, the targets of issue 7 (anchors in shared/design.md §5).
 TARGETS = {"swimmer": 360, "hopper": 3600, "walker2d": 4900, "halfcheetah": 4500, "ant": 4900}
@@ -43,24 +43,14 @@ def results_table(groups, targets, steps: int) -> str:
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--envs", default=",".join(TARGETS))
-  parser.add_argument("--seeds", default="0,1,2")
-  parser.add_argument("--steps", type=int, default=1_000_000)
-  parser.add_argument("--jobs", type=int, default=2, help="runs in parallel")
-  parser.add_argument("--fresh", action="store_true", help="retrain runs that exist already")
+  add_run_flags(parser, ",".join(TARGETS))
   args = parser.parse_args()
   envs = args.envs.split(",")
   unknown = [e for e in envs if e not in TARGETS]
   if unknown:
     raise SystemExit(f"error: unknown env {unknown}; choose from {sorted(TARGETS)}")
-  seeds = [int(s) for s in args.seeds.split(",")]
-  ensure_runs(envs, seeds, args.steps, args.jobs, fresh=args.fresh)
-
-  summaries = [summarise(e, s, args.steps) for e in envs for s in seeds]
-  tag = f"{args.steps // 1000}k" if args.steps % 1_000_000 else f"{args.steps // 1_000_000}m"
-  write_csv(summaries, os.path.join(RESULTS, f"mujoco_{tag}.csv"))
-  copy_curves(summaries, os.path.join(RESULTS, "curves"))
-  groups = by_preset(summaries)
+  groups = train_and_collect(envs, args, "mujoco")
+  tag = steps_tag(args.steps)
   for env, runs in groups.items():
     plot_groups({"trpo_tf": [r.run_dir for r in runs]}, os.path.join(RESULTS, f"mujoco_{env}_{tag}.png"),
                 title=f"{ENV_IDS[env]}, {len(runs)} seeds", target=TARGETS[env],

@@ -91,6 +91,31 @@ def summarise(preset: str, seed: int, steps: int, variant: str = "") -> RunSumma
                     seconds + last, path)
 
 
+def add_run_flags(parser, default_envs: str) -> None:
+  """The flags every learning benchmark shares."""
+  parser.add_argument("--envs", default=default_envs)
+  parser.add_argument("--seeds", default="0,1,2")
+  parser.add_argument("--steps", type=int, default=1_000_000)
+  parser.add_argument("--jobs", type=int, default=2, help="runs in parallel")
+  parser.add_argument("--fresh", action="store_true", help="retrain runs that exist already")
+
+
+def steps_tag(steps: int) -> str:
+  """"1m" for 1,000,000 steps, "500k" for 500,000: names the output files."""
+  return f"{steps // 1000}k" if steps % 1_000_000 else f"{steps // 1_000_000}m"
+
+
+def train_and_collect(presets: Sequence[str], args, name: str) -> Dict[str, List[RunSummary]]:
+  """Trains the missing runs of `presets` × args.seeds, then writes <name>_<tag>.csv and the
+  per-run curve CSVs to RESULTS; returns the summaries grouped by preset."""
+  seeds = [int(s) for s in args.seeds.split(",")]
+  ensure_runs(presets, seeds, args.steps, args.jobs, fresh=args.fresh)
+  summaries = [summarise(p, s, args.steps) for p in presets for s in seeds]
+  write_csv(summaries, os.path.join(RESULTS, f"{name}_{steps_tag(args.steps)}.csv"))
+  copy_curves(summaries, os.path.join(RESULTS, "curves"))
+  return by_preset(summaries)
+
+
 def write_csv(summaries: List[RunSummary], path: str) -> None:
   os.makedirs(os.path.dirname(path), exist_ok=True)
   with open(path, "w", newline="") as f:

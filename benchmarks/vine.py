@@ -18,27 +18,16 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mujoco_suite import ENV_IDS  # noqa: E402
 from plot_curves import plot_groups  # noqa: E402
-from suite import RESULTS, by_preset, copy_curves, ensure_runs, summarise, write_csv  # noqa: E402
+from suite import RESULTS, add_run_flags, steps_tag, train_and_collect  # noqa: E402
 
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--envs", default="swimmer,hopper")
-  parser.add_argument("--seeds", default="0,1,2")
-  parser.add_argument("--steps", type=int, default=1_000_000)
-  parser.add_argument("--jobs", type=int, default=2)
-  parser.add_argument("--fresh", action="store_true")
+  add_run_flags(parser, "swimmer,hopper")
   args = parser.parse_args()
   envs = args.envs.split(",")
-  seeds = [int(s) for s in args.seeds.split(",")]
-  presets = [p for e in envs for p in (e, f"{e}_vine")]
-  ensure_runs(presets, seeds, args.steps, args.jobs, fresh=args.fresh)
-
-  summaries = [summarise(p, s, args.steps) for p in presets for s in seeds]
-  tag = f"{args.steps // 1000}k" if args.steps % 1_000_000 else f"{args.steps // 1_000_000}m"
-  write_csv(summaries, os.path.join(RESULTS, f"vine_{tag}.csv"))
-  copy_curves(summaries, os.path.join(RESULTS, "curves"))
-  groups = by_preset(summaries)
+  groups = train_and_collect([p for e in envs for p in (e, f"{e}_vine")], args, "vine")
+  tag = steps_tag(args.steps)
   lines = ["| task | sampler | final deterministic return, mean ± std | per seed | train time / run |",
            "|---|---|---:|---|---:|"]
   for env in envs:

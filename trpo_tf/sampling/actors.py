@@ -31,8 +31,8 @@ class TFActor:
     self._step = 0
     self._sample = tf.function(policy.sample).get_concrete_function(
         tf.TensorSpec(batch_shape, obs_dtype), tf.TensorSpec([2], tf.int32))
-    self._params = tf.function(policy.dist_params).get_concrete_function(
-        tf.TensorSpec((None,) + tuple(batch_shape[1:]), obs_dtype))
+    self._policy, self._params_spec = policy, tf.TensorSpec((None,) + tuple(batch_shape[1:]), obs_dtype)
+    self._params = None      # traced on first use: only vine sampling needs it
 
   def sync(self) -> None:
     """Nothing to copy: the concrete function reads the live variables."""
@@ -42,6 +42,8 @@ class TFActor:
 
   def dist_params(self, obs: np.ndarray):
     """The distribution parameters (numpy) for any batch of observations."""
+    if self._params is None:
+      self._params = tf.function(self._policy.dist_params).get_concrete_function(self._params_spec)
     return tuple(p.numpy() for p in self._params(tf.constant(obs)))
 
   def __call__(self, obs: np.ndarray) -> np.ndarray:
