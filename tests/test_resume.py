@@ -21,22 +21,22 @@ def test_restore_brings_back_every_piece_of_state(tmp_path):
   saved = {
       "policy": [v.numpy() for v in first.policy.weights],
       "value": [v.numpy() for v in first.value_net.weights],
-      "adam": [np.asarray(v) for v in first.fitter.optimizer.variables],
+      "adam": [np.asarray(v) for v in first.learner.value_optimizer.variables],
       "steps": int(first.env_steps.numpy()), "iteration": int(first.iteration.numpy()),
-      "reward_var": first.reward_scaler.var,
+      "reward_var": first.sampler.reward_scaler.var,
   }
-  assert saved["iteration"] >= 3 and int(np.asarray(first.fitter.optimizer.iterations)) > 0
+  assert saved["iteration"] >= 3 and int(np.asarray(first.learner.value_optimizer.iterations)) > 0
   second = Trainer(config.override(total_steps=8 * 256 * 5), str(tmp_path / "run"), resume=True,
                    show_progress=False)   # inspected before training, so not via train_run
   for a, b in zip(saved["policy"], second.policy.weights):   # includes the normaliser statistics
     np.testing.assert_array_equal(a, b.numpy())
   for a, b in zip(saved["value"], second.value_net.weights):
     np.testing.assert_array_equal(a, b.numpy())
-  for a, b in zip(saved["adam"], second.fitter.optimizer.variables):
+  for a, b in zip(saved["adam"], second.learner.value_optimizer.variables):
     np.testing.assert_array_equal(a, np.asarray(b))
   assert int(second.env_steps.numpy()) == saved["steps"]
   assert int(second.iteration.numpy()) == saved["iteration"]
-  assert second.reward_scaler.var == saved["reward_var"]
+  assert second.sampler.reward_scaler.var == saved["reward_var"]
   assert second.sampler.vector_steps == saved["iteration"] * 256
   result = second.train()
   second.close()

@@ -121,7 +121,7 @@ def test_branches_of_one_state_share_random_numbers(env_id, monkeypatch):
   original = VineSampler._first_actions
   monkeypatch.setattr(VineSampler, "_first_actions",
                       lambda self, params, m, rng: np.repeat(original(self, params, m, rng)[:1], 3, axis=0))
-  batch = sampler.collect(actor, config.steps_per_env)
+  batch = sampler.collect(actor, config.steps_per_env).vine
   assert batch.partial_q.shape == (3, 4)
   for k in range(1, 3):
     np.testing.assert_array_equal(batch.partial_q[k], batch.partial_q[0])
@@ -130,40 +130,37 @@ def test_branches_of_one_state_share_random_numbers(env_id, monkeypatch):
   cut = batch.bootstrap_obs[0].reshape(4, -1)
   assert len({row.tobytes() for row in cut}) == 4     # different states do differ
   monkeypatch.setattr(VineSampler, "_first_actions", original)
-  batch = sampler.collect(actor, config.steps_per_env)
+  batch = sampler.collect(actor, config.steps_per_env).vine
   distinct = [len({batch.bootstrap_obs[k, n].tobytes() + batch.partial_q[k, n].tobytes() for k in range(3)})
               for n in range(4)]                   # different first actions → different branches
   # Continuous actions always differ; in Breakout NOOP/FIRE/a move into the wall can coincide.
   assert distinct == [3] * 4 if env_id == "Hopper-v5" else max(distinct) >= 2, distinct
   sampler.close()
-  env.close()
 
 
 def test_vine_batch_bookkeeping():
   sampler, env, config = _vine_sampler("Hopper-v5", vine_rollout_length=5)
   batch = sampler.collect(_ZeroActor(env.single_action_space), config.steps_per_env)
-  k, n = batch.partial_q.shape
-  assert (k, n) == (3, 4) and batch.actions.shape == (3, 4, 3) and batch.states.shape == (4, 11)
+  vine = batch.vine
+  k, n = vine.partial_q.shape
+  assert (k, n) == (3, 4) and vine.actions.shape == (3, 4, 3) and vine.states.shape == (4, 11)
   # Rollout-set states are trunk observations.
-  trunk_obs = batch.trunk.obs.reshape(-1, 11)
-  assert all(any(np.array_equal(s, o) for o in trunk_obs) for s in batch.states)
-  assert batch.branch_steps <= k * n * 5 and batch.branch_steps >= k * n
-  assert batch.num_transitions == batch.trunk.num_transitions + batch.branch_steps
+  trunk_obs = batch.obs.reshape(-1, 11)
+  assert all(any(np.array_equal(s, o) for o in trunk_obs) for s in vine.states)
+  assert vine.branch_steps <= k * n * 5 and vine.branch_steps >= k * n
+  assert batch.num_transitions == int(batch.valid.sum()) + vine.branch_steps
   # Branches cut by H are bootstrapped with γ^H; Hopper's cut branches all ran the full H here.
-  cut = batch.bootstrap_discount > 0
-  np.testing.assert_allclose(batch.bootstrap_discount[cut], 0.99 ** 5)
-  np.testing.assert_allclose(batch.q_values(np.ones((k, n))), batch.partial_q + batch.bootstrap_discount)
+  cut = vine.bootstrap_discount > 0
+  np.testing.assert_allclose(vine.bootstrap_discount[cut], 0.99 ** 5)
   sampler.close()
-  env.close()
 
 
 def test_discrete_vine_enumerates_all_actions_when_k_covers_them():
   sampler, env, config = _vine_sampler("CartPole-v1", vine_actions=4)
   assert sampler.num_branches == 2
-  batch = sampler.collect(_ZeroActor(env.single_action_space), config.steps_per_env)
+  batch = sampler.collect(_ZeroActor(env.single_action_space), config.steps_per_env).vine
   np.testing.assert_array_equal(batch.actions, np.repeat([[0], [1]], batch.actions.shape[1], axis=1))
   sampler.close()
-  env.close()
 
 
 def test_compiled_vine_step_keeps_the_trust_region():

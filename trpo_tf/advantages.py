@@ -6,36 +6,40 @@ ends an episode, the buffer's next row of that env holds the episode's *final*
 observation and is a reset step (invalid: action ignored, reward 0). Hence the
 value needed to bootstrap a truncated step t is simply values[t + 1] (or
 last_values at the end), and a terminated step is not bootstrapped.
+
+TensorFlow ops in float64, so the same code runs eagerly, inside the native
+learner and inside a compiled TF-Agents `train` (TF-Agents' boundary rows are
+exactly these autoreset rows; see tf_agents/agent.py).
 """
 
 from typing import NamedTuple
 
-import numpy as np
+import tensorflow as tf
 
 
 class GAEResult(NamedTuple):
-  advantages: np.ndarray  # [T, N]; 0 on invalid rows
-  returns: np.ndarray     # [T, N] value targets: advantages + values
+  advantages: tf.Tensor  # [T, N] float64; 0 on invalid rows
+  returns: tf.Tensor     # [T, N] value targets: advantages + values
 
 
-def gae(rewards: np.ndarray, values: np.ndarray, last_values: np.ndarray,
-        terminated: np.ndarray, truncated: np.ndarray, valid: np.ndarray,
-        gamma: float, lam: float) -> GAEResult:
-  """Computes GAE for arrays of shape [T, N].
+def gae(rewards, values, last_values, terminated, truncated, valid, gamma: float, lam: float) -> GAEResult:
+  """Computes GAE for arrays of shape [T, N] (numpy or tensors).
 
   A step that is terminated (even if also truncated) gets next value 0; a step
   that is only truncated bootstraps from V(final obs); the recursion restarts
   after any episode end. Invalid (autoreset) rows get advantage 0.
   """
-  T = rewards.shape[0]
-  next_values = np.concatenate([values[1:], last_values[None]], axis=0)
-  done = np.logical_or(terminated, truncated)
-  not_terminated = 1.0 - terminated.astype(np.float64)
+  rewards, values, last_values = (tf.cast(x, tf.float64) for x in (rewards, values, last_values))
+  terminated, truncated, valid = (tf.cast(x, tf.bool) for x in (terminated, truncated, valid))
+  next_values = tf.concat([values[1:], last_values[None]], axis=0)
+  done = tf.logical_or(terminated, truncated)
+  not_terminated = 1.0 - tf.cast(terminated, tf.float64)
   deltas = rewards + gamma * next_values * not_terminated - values
-  adv = np.zeros(rewards.shape, np.float64)
-  running = np.zeros(rewards.shape[1:], np.float64)
-  for t in range(T - 1, -1, -1):
-    running = deltas[t] + gamma * lam * np.where(done[t], 0.0, running)
-    running = np.where(valid[t], running, 0.0)
-    adv[t] = running
-  return GAEResult(advantages=adv, returns=np.where(valid, adv + values, 0.0))
+
+  def backward(running, row):
+    delta, done_t, valid_t = row
+    running = delta + gamma * lam * tf.where(done_t, tf.zeros_like(running), running)
+    return tf.where(valid_t, running, tf.zeros_like(running))
+
+  adv = tf.scan(backward, (deltas, done, valid), initializer=tf.zeros_like(last_values), reverse=True)
+  return GAEResult(advantages=adv, returns=tf.where(valid, adv + values, tf.zeros_like(adv)))

@@ -6,6 +6,9 @@ hyperparams/trpo.yml (MuJoCo settings); [here] chosen and measured in this repo
 (see benchmarks/); [tianshou] Tianshou's MuJoCo TRPO
 benchmark settings (examples/mujoco/mujoco_trpo.py).
 
+Each field's documentation is its `help` metadata: the one text that the
+launchers' --helpfull shows and `field_help` returns.
+
 Imports neither TensorFlow nor gymnasium, so launchers validate input before
 loading them.
 """
@@ -26,25 +29,41 @@ def _check(condition: bool, message: str) -> None:
     raise ConfigError(message)
 
 
+def _field(default, help: str):
+  """A dataclass field whose documentation travels with it (flags, --print_config)."""
+  return dataclasses.field(default=default, metadata={"help": help})
+
+
+def field_help(section_type, name: str) -> str:
+  """The documentation of field `name` of a config dataclass."""
+  return {f.name: f.metadata.get("help", "") for f in dataclasses.fields(section_type)}[name]
+
+
 @dataclasses.dataclass(frozen=True)
 class TRPOConfig:
   """The policy update and the baseline fit."""
-  max_kl: float = 0.01                  # [paper] §6, δ = 0.01
-  cg_iters: int = 10                    # [paper] appendix C: 10 CG iterations
-  cg_damping: float = 0.1               # [sb3] cg_damping
-  fisher_subsample: float = 1.0         # [paper] allows ~0.1; [sb3] sub_sampling_factor=1
-  fvp_mode: str = "forward_over_backward"  # [here] or "analytic" (paper appendix C.1)
-  line_search_backtracks: int = 10      # [sb3] line_search_max_iter
-  line_search_shrink: float = 0.8       # [sb3] line_search_shrinking_factor
-  line_search_accept_ratio: float = 0.0  # [sb3] accept any improvement (paper: also allows a fraction)
-  gamma: float = 0.99                   # [zoo]
-  gae_lambda: float = 0.95              # [zoo], [gae]
-  normalize_advantages: bool = True     # [sb3]
-  value_learning_rate: float = 1e-3     # [zoo] learning_rate
-  value_epochs: int = 20                # [zoo] n_critic_updates
-  value_minibatch: int = 128            # [zoo] batch_size
-  entropy_coef: float = 0.0             # [paper] none; > 0 adds c·mean H(π_θ) to the single-path surrogate
-                                        # (as OpenAI baselines' TRPO entcoeff), against entropy collapse
+  max_kl: float = _field(0.01, "trust region δ: bound on the mean KL(π_old ‖ π_new) of one update "
+                               "[paper] §6")
+  cg_iters: int = _field(10, "conjugate-gradient iterations solving F x = g [paper] appendix C")
+  cg_damping: float = _field(0.1, "λ added to the Fisher (F + λI) for a stable CG solve [sb3]")
+  fisher_subsample: float = _field(1.0, "fraction of the batch the Fisher-vector products use "
+                                        "([paper] allows ~0.1; [sb3] 1)")
+  fvp_mode: str = _field("forward_over_backward",
+                         "Fisher-vector product: forward_over_backward (autodiff of the KL gradient) or "
+                         "analytic (Jᵀ M J, [paper] appendix C.1); same step, analytic is faster [here]")
+  line_search_backtracks: int = _field(10, "most step sizes the line search tries [sb3]")
+  line_search_shrink: float = _field(0.8, "factor the step shrinks by per line-search try [sb3]")
+  line_search_accept_ratio: float = _field(
+      0.0, "accept a step whose surrogate gain is at least this fraction of the linear prediction "
+           "(0: any improvement within the KL bound) [sb3]")
+  gamma: float = _field(0.99, "discount factor γ [zoo]")
+  gae_lambda: float = _field(0.95, "GAE λ: bias/variance trade-off of the advantages [zoo], [gae]")
+  normalize_advantages: bool = _field(True, "standardise advantages over each batch [sb3]")
+  value_learning_rate: float = _field(1e-3, "Adam learning rate of the value (baseline) fit [zoo]")
+  value_epochs: int = _field(20, "passes over the batch per value fit [zoo] n_critic_updates")
+  value_minibatch: int = _field(128, "minibatch size of the value fit [zoo] batch_size")
+  entropy_coef: float = _field(0.0, "c in the optional c·mean H(π_θ) bonus of the single-path surrogate, "
+                                    "against entropy collapse ([paper]: none, i.e. 0)")
 
   def __post_init__(self):
     _check(self.max_kl > 0, f"max_kl must be > 0, got {self.max_kl}")
@@ -65,13 +84,14 @@ class TRPOConfig:
 
 @dataclasses.dataclass(frozen=True)
 class NetworkConfig:
-  policy_hidden: Tuple[int, ...] = (64, 64)  # [sb3] MlpPolicy net_arch
-  value_hidden: Tuple[int, ...] = (64, 64)   # [sb3]
-  activation: str = "tanh"                   # [sb3]
-  log_std_init: float = 0.0                  # [sb3]
-  normalize_observations: bool = True        # [zoo] normalize: true
-  obs_clip: float = 10.0                     # [zoo] VecNormalize clip_obs
-  cnn: str = "paper"                         # image observations: [paper] §7 network or "nature" (DQN)
+  policy_hidden: Tuple[int, ...] = _field((64, 64), "hidden layer sizes of the policy MLP [sb3]")
+  value_hidden: Tuple[int, ...] = _field((64, 64), "hidden layer sizes of the value MLP [sb3]")
+  activation: str = _field("tanh", "MLP activation: tanh, relu or elu [sb3]")
+  log_std_init: float = _field(0.0, "initial log σ of the Gaussian policy (state-independent) [sb3]")
+  normalize_observations: bool = _field(True, "running mean/std observation normaliser inside the "
+                                              "networks (exported with them) [zoo]")
+  obs_clip: float = _field(10.0, "normalised observations are clipped to ±obs_clip [zoo]")
+  cnn: str = _field("paper", "image observations: the [paper] §7 network or the DQN 'nature' network")
 
   def __post_init__(self):
     object.__setattr__(self, "policy_hidden", tuple(int(h) for h in self.policy_hidden))
@@ -85,26 +105,29 @@ class NetworkConfig:
 
 @dataclasses.dataclass(frozen=True)
 class SamplerConfig:
-  env_id: str = "Hopper-v5"
-  sampler: str = "single_path"          # [paper] §5.1 single path, or "vine" (§5.2, sampling/vine.py)
-  num_envs: int = 16                    # [here] amortises the ~200 µs policy call
-  steps_per_env: int = 64               # [tianshou] 1024 steps per update (16 × 64); the MuJoCo presets
-                                        # use 128 (presets.py: better 3-seed means on Hopper-v5)
-  vector_mode: str = "sync"             # [here] async is slower on 2 cores (benchmarks/throughput.py)
-  act_backend: str = "numpy"            # [here] numpy mirror of MLP policies for acting (actors.py)
-  normalize_rewards: bool = True        # [zoo] normalize: true
-  reward_clip: float = 10.0             # [zoo] VecNormalize clip_reward
-  terminal_on_life_loss: bool = False   # Atari training envs only (sampling/atari.py)
-  fire_reset: bool = False              # Atari training envs: FIRE after each reset (sampling/atari.py)
+  env_id: str = _field("Hopper-v5", "gymnasium environment id (ALE/... ids get the Atari preprocessing)")
+  sampler: str = _field("single_path", "single_path ([paper] §5.1) or vine ([paper] §5.2, sampling/vine.py)")
+  num_envs: int = _field(16, "parallel environments; acting is one batched policy call over them [here]")
+  steps_per_env: int = _field(64, "vector steps per update: a batch is num_envs × steps_per_env steps "
+                                  "([tianshou] 1,024 per update; the MuJoCo presets use 16 × 128)")
+  vector_mode: str = _field("sync", "gymnasium vector env: sync (one process) or async (subprocesses; "
+                                    "slower on 2 cores [here])")
+  act_backend: str = _field("numpy", "numpy (a mirror of MLP policies, fastest) or tf (any policy) [here]")
+  normalize_rewards: bool = _field(True, "divide rewards by the running std of the discounted return [zoo]")
+  reward_clip: float = _field(10.0, "scaled rewards are clipped to ±reward_clip [zoo]")
+  terminal_on_life_loss: bool = _field(False, "Atari: a lost life ends the training episode "
+                                              "(sampling/atari.py)")
+  fire_reset: bool = _field(False, "Atari: press FIRE after each reset (sampling/atari.py)")
   # Vine only. The trunk is num_envs × steps_per_env steps; then per iteration N states × K
   # branches × up to H steps. [paper] Table 2 used N = 125/625/625 states (Swimmer/Hopper/Walker,
   # "Q-values per batch" 500/2500/2500 over ≈4 per state) for 50K-1M steps per iteration; at a
   # 1M-step total budget that leaves a handful of iterations, so N is smaller here.
-  vine_states: int = 32                 # [here] N, rollout-set states per iteration
-  vine_actions: int = 4                 # [paper] Table 2: ≈4 rollouts per state (K); discrete: min(K, |A|),
-                                        # all actions when K ≥ |A| ([paper] §5.2)
-  vine_rollout_length: int = 100        # [paper] Table 2: H = 100 Hopper/Walker, 50 Swimmer
-  vine_bootstrap: bool = True           # [here] add γ^len·V(s_end) where H or the time limit cuts a branch
+  vine_states: int = _field(32, "vine: rollout-set states N per iteration [here]")
+  vine_actions: int = _field(4, "vine: actions K tried per state ([paper] Table 2: ≈4); discrete: "
+                                "min(K, |A|), all actions when K ≥ |A| ([paper] §5.2)")
+  vine_rollout_length: int = _field(100, "vine: steps H per branch ([paper] Table 2: 100 Hopper/Walker, "
+                                         "50 Swimmer)")
+  vine_bootstrap: bool = _field(True, "vine: add γ^len·V(s_end) where H or the time limit cuts a branch [here]")
 
   def __post_init__(self):
     _check(bool(self.env_id), "env_id must not be empty")
@@ -128,16 +151,17 @@ class SamplerConfig:
 
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
-  total_steps: int = 1_000_000          # [paper]-scale budget used by the benchmarks
-  seed: int = 0
-  eval_episodes: int = 10
-  checkpoint_every: int = 25            # iterations between checkpoints
-  keep_checkpoints: int = 3
-  deterministic_ops: bool = True        # tf.config.experimental.enable_op_determinism()
-  export_dir: str = ""                  # SavedModel base (TF Serving layout); "" = no export
-  export_every: int = 0                 # iterations between exports; 0 = only at the end
-  intra_op_threads: int = 1             # [here] see runtime.py; 0 = TF default
-  inter_op_threads: int = 1             # [here]
+  total_steps: int = _field(1_000_000, "env steps to train for ([paper]-scale budget of the benchmarks)")
+  seed: int = _field(0, "seeds the networks, the envs and every sampling stream")
+  eval_episodes: int = _field(10, "deterministic evaluation episodes after training (0: none)")
+  checkpoint_every: int = _field(25, "iterations between checkpoints")
+  keep_checkpoints: int = _field(3, "checkpoints kept on disk")
+  deterministic_ops: bool = _field(True, "tf.config.experimental.enable_op_determinism(): "
+                                         "bit-identical reruns")
+  export_dir: str = _field("", "SavedModel base directory (TF Serving layout); '' = no export")
+  export_every: int = _field(0, "iterations between exports; 0 = only at the end")
+  intra_op_threads: int = _field(1, "TensorFlow intra-op threads; 0 = TF's default [here] (runtime.py)")
+  inter_op_threads: int = _field(1, "TensorFlow inter-op threads; 0 = TF's default [here]")
 
   def __post_init__(self):
     _check(self.total_steps > 0, f"total_steps must be > 0, got {self.total_steps}")

@@ -17,13 +17,19 @@ from trpo_tf import flat
 from trpo_tf.config import FVP_MODES
 
 
-def raw_variables(model) -> list:
-  """The tf.Variables behind a Keras 3 model's trainable weights.
+def raw_variable(variable) -> tf.Variable:
+  """The tf.Variable behind a Keras 3 variable (a tf.Variable, e.g. of a tf_keras or
+  TF-Agents network, is returned as it is).
 
   ForwardAccumulator rejects Keras 3 variables as primals; their `.value` is the
   underlying tf.Variable that the model reads, which it accepts.
   """
-  return [getattr(v, "value", v) for v in model.trainable_variables]
+  return variable if isinstance(variable, tf.Variable) else variable.value
+
+
+def raw_variables(model, trainable: bool = True) -> list:
+  """raw_variable of each of the model's (trainable) variables."""
+  return [raw_variable(v) for v in (model.trainable_variables if trainable else model.variables)]
 
 
 def mean_kl(policy, obs, old_params) -> tf.Tensor:

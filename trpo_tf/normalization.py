@@ -38,17 +38,23 @@ class ObservationNormalizer(keras.layers.Layer):
     std = tf.sqrt(tf.cast(self.var, tf.float32) + self.epsilon)
     return tf.clip_by_value((x - mean) / std, -self.clip, self.clip)
 
-  def update(self, batch: np.ndarray) -> None:
-    """Folds a batch [n, *shape] of raw observations into the statistics (non-finite rows skipped)."""
+  def update(self, batch) -> None:
+    """Folds a batch [n, *shape] of raw observations into the statistics.
+
+    TensorFlow ops (float64), so it runs eagerly or inside a compiled train step.
+    Rows with a non-finite value are skipped; an empty batch changes nothing.
+    """
     if not self.enabled:
       return
-    batch = np.asarray(batch, np.float64)
-    batch = batch[np.isfinite(batch.reshape(len(batch), -1)).all(axis=1)]
-    if len(batch) == 0:
-      return
-    mean, var, count = merge_moments(
-        np.asarray(self.mean), np.asarray(self.var), float(np.asarray(self.count)),
-        batch.mean(axis=0), batch.var(axis=0), float(len(batch)))
+    x = tf.cast(batch, tf.float64)
+    flat = tf.reshape(x, [-1, int(np.prod(self.mean.shape))])
+    x = tf.boolean_mask(x, tf.reduce_all(tf.math.is_finite(flat), axis=1))
+    n = tf.cast(tf.shape(x)[0], tf.float64)
+    old = (tf.convert_to_tensor(self.mean), tf.convert_to_tensor(self.var), tf.convert_to_tensor(self.count))
+    mean, var, count = tf.cond(
+        n > 0,
+        lambda: merge_moments(*old, tf.reduce_mean(x, axis=0), tf.math.reduce_variance(x, axis=0), n),
+        lambda: old)
     self.mean.assign(mean)
     self.var.assign(var)
     self.count.assign(count)

@@ -56,7 +56,7 @@ class TRPOUpdater:
           tf.TensorSpec([None] + actions.shape[1:], actions.dtype),
           tf.TensorSpec([None], tf.float32), tf.TensorSpec([], tf.int32)])
     return self._update(obs, actions, tf.convert_to_tensor(advantages, tf.float32),
-                        tf.constant(iteration, tf.int32))
+                        tf.cast(iteration, tf.int32))
 
   def update_vine(self, states, actions, q_values, iteration: int = 0) -> TRPOInfo:
     """One vine TRPO step: states [N, ...], branch actions [K, N, ...], Q estimates [K, N].
@@ -70,7 +70,7 @@ class TRPOUpdater:
           tf.TensorSpec([None, None] + actions.shape[2:], actions.dtype),
           tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([], tf.int32)])
     return self._update_vine(states, actions, tf.convert_to_tensor(q_values, tf.float32),
-                             tf.constant(iteration, tf.int32))
+                             tf.cast(iteration, tf.int32))
 
   # -- private --------------------------------------------------------------
 

@@ -28,7 +28,7 @@ class ValueFitter:
       self._fit = tf.function(self._fit_impl, input_signature=[
           tf.TensorSpec([None] + obs.shape[1:], obs.dtype), tf.TensorSpec([None], tf.float32),
           tf.TensorSpec([], tf.int32)])
-    return self._fit(obs, tf.convert_to_tensor(returns, tf.float32), tf.constant(iteration, tf.int32))
+    return self._fit(obs, tf.convert_to_tensor(returns, tf.float32), tf.cast(iteration, tf.int32))
 
   def _loss(self, obs, returns):
     return tf.reduce_mean(tf.square(self.value_net(obs) - returns))

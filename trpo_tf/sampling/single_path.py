@@ -1,45 +1,38 @@
 """Single-path sampling (paper §5.1) over a gymnasium vector env.
 
 Each `collect` runs the current policy for `steps` vector steps and returns a
-[T, N] Batch in the NEXT_STEP layout described in advantages.py. Episodes run
-across batch boundaries; rows that are autoreset steps are marked invalid.
+[T, N] Batch (batch.py) in the NEXT_STEP layout described in advantages.py.
+Episodes run across batch boundaries; rows that are autoreset steps are marked
+invalid. The sampler owns its env, its reward scaler and its vector-step counter.
 """
 
-from typing import Callable, List, NamedTuple, Optional
+from typing import Callable, Optional
 
 import numpy as np
 
 from trpo_tf.normalization import RewardScaler
+from trpo_tf.sampling.batch import Batch, StepCounter
 from trpo_tf.sampling.envs import action_to_env, observation_dtype
 
 
-class Batch(NamedTuple):
-  obs: np.ndarray            # [T, N, *obs_shape] float32, or uint8 images; raw (the policy normalises)
-  actions: np.ndarray        # [T, N, *act_shape] as sampled (unclipped)
-  rewards: np.ndarray        # [T, N] float64, scaled by the RewardScaler
-  terminated: np.ndarray     # [T, N] bool
-  truncated: np.ndarray      # [T, N] bool
-  valid: np.ndarray          # [T, N] bool, False on autoreset rows
-  last_obs: np.ndarray       # [N, *obs_shape] observation after the last row
-  episode_returns: List[float]   # raw returns of episodes completed in this batch
-  episode_lengths: List[int]
-
-  @property
-  def num_transitions(self) -> int:
-    return int(self.valid.sum())
-
-
-
-
 class SinglePathSampler:
-  """Owns the vector env's running state between batches."""
+  """Owns the vector env's running state between batches (implements batch.Sampler)."""
 
   def __init__(self, env, reward_scaler: RewardScaler):
     self.env, self.reward_scaler = env, reward_scaler
+    self.observation_space = env.single_observation_space
     self.action_space = env.single_action_space
+    self.num_envs = env.num_envs
+    self.counter = StepCounter()   # seeds the policy's sampling; checkpointed
     self._obs_dtype = observation_dtype(env.single_observation_space)
-    self.vector_steps = 0      # seeds the policy's sampling; checkpointed by the trainer
     self._obs = None
+
+  @property
+  def vector_steps(self) -> int:
+    return self.counter.value
+
+  def checkpointables(self) -> dict:
+    return {"reward_scaler": self.reward_scaler, "vector_steps": self.counter}
 
   def reset(self, seed: int) -> None:
     obs, _ = self.env.reset(seed=seed)
@@ -49,6 +42,9 @@ class SinglePathSampler:
     self._ep_return = np.zeros(n)
     self._ep_length = np.zeros(n, np.int64)
 
+  def close(self) -> None:
+    self.env.close()
+
   def collect(self, actor, steps: int, before_step: Optional[Callable[[int, np.ndarray], None]] = None) -> Batch:
     """Runs `steps` vector steps with `actor` (see actors.py).
 
@@ -57,7 +53,7 @@ class SinglePathSampler:
     """
     if self._obs is None:
       raise RuntimeError("call reset(seed) before collect()")
-    actor.start_batch(self.vector_steps)
+    actor.start_batch(self.counter.value)
     n = self.env.num_envs
     obs_buf = np.empty((steps, n) + self._obs.shape[1:], self._obs_dtype)
     act_buf = None
@@ -76,7 +72,7 @@ class SinglePathSampler:
         act_buf = np.empty((steps,) + actions.shape, actions.dtype)
       act_buf[t] = actions
       next_obs, reward, term, trunc, _ = self.env.step(action_to_env(actions, self.action_space))
-      self.vector_steps += 1
+      self.counter.value += 1
       term, trunc = term & valid[t], trunc & valid[t]
       done = term | trunc
       self._ep_return += np.where(valid[t], reward, 0.0)

@@ -11,13 +11,14 @@ Each `collect`:
      H - 1 more steps. The K branches of one state use *common random numbers*:
      the same policy noise at every step, and the same simulator RNG (restored
      with the state), so their returns differ only through a_{n,k};
-  4. returns the discounted branch returns. Where a branch is cut by H or by the
-     time limit, the caller may add γ^len · V(s_end) (it owns V; see the trainer):
-     the sampler never reads the value network, so it can run while V is fit.
+  4. returns the trunk as a Batch whose `vine` field holds the discounted branch
+     returns. Where a branch is cut by H or by the time limit, the learner may add
+     γ^len · V(s_end) (it owns V; see learner.py): the sampler never reads the
+     value network, so it can run while V is fit.
 Simulator steps spent in branches count toward the training budget like trunk steps.
 """
 
-from typing import Callable, Dict, List, NamedTuple
+from typing import Callable, Dict, List
 
 import gymnasium as gym
 import numpy as np
@@ -26,25 +27,8 @@ from trpo_tf.config import ConfigError, SamplerConfig
 from trpo_tf.normalization import RewardScaler
 from trpo_tf.sampling.envs import action_to_env, observation_dtype
 from trpo_tf.sampling.simulator_state import check_restorable, restore_state, save_state
-from trpo_tf.sampling.single_path import Batch, SinglePathSampler
-
-
-class VineBatch(NamedTuple):
-  trunk: Batch                   # the trunk, as single path returns it (value fit, episode statistics)
-  states: np.ndarray             # [N, *obs] rollout-set observations (raw)
-  actions: np.ndarray            # [K, N, *act] first action of each branch
-  partial_q: np.ndarray          # [K, N] Σ_t γ^t r_t over the branch (scaled rewards)
-  bootstrap_obs: np.ndarray      # [K, N, *obs] observation where the branch was cut
-  bootstrap_discount: np.ndarray  # [K, N] γ^len if cut by H or the time limit, 0 if terminated
-  branch_steps: int              # simulator steps taken by the branches
-
-  @property
-  def num_transitions(self) -> int:
-    return self.trunk.num_transitions + self.branch_steps
-
-  def q_values(self, bootstrap_values: np.ndarray) -> np.ndarray:
-    """Q̂ = partial return + γ^len · V(cut state); `bootstrap_values` is [K, N] (or zeros for none)."""
-    return self.partial_q + self.bootstrap_discount * bootstrap_values
+from trpo_tf.sampling.batch import Batch, VineData
+from trpo_tf.sampling.single_path import SinglePathSampler
 
 
 def actions_from_noise(dist_params, noise: np.ndarray, discrete: bool) -> np.ndarray:
@@ -56,7 +40,8 @@ def actions_from_noise(dist_params, noise: np.ndarray, discrete: bool) -> np.nda
 
 
 class VineSampler:
-  """Trunk over the training vector env; branches over a pool of single envs built by `make_branch_env`."""
+  """Trunk over the training vector env; branches over a pool of single envs built by
+  `make_branch_env` (implements batch.Sampler)."""
 
   def __init__(self, env: gym.vector.VectorEnv, reward_scaler: RewardScaler,
                make_branch_env: Callable[[], gym.Env], config: SamplerConfig, gamma: float, seed: int):
@@ -66,7 +51,9 @@ class VineSampler:
     self.trunk_sampler = SinglePathSampler(env, reward_scaler)
     self.env, self.reward_scaler, self.gamma, self.seed = env, reward_scaler, gamma, seed
     self.config = config
+    self.observation_space = env.single_observation_space
     self.action_space = env.single_action_space
+    self.num_envs = env.num_envs
     self.discrete = isinstance(self.action_space, gym.spaces.Discrete)
     self.num_branches = min(config.vine_actions, int(self.action_space.n)) if self.discrete \
         else config.vine_actions
@@ -78,9 +65,8 @@ class VineSampler:
   def vector_steps(self) -> int:
     return self.trunk_sampler.vector_steps
 
-  @vector_steps.setter
-  def vector_steps(self, value: int) -> None:
-    self.trunk_sampler.vector_steps = value
+  def checkpointables(self) -> dict:
+    return self.trunk_sampler.checkpointables()
 
   def reset(self, seed: int) -> None:
     self.trunk_sampler.reset(seed)
@@ -88,8 +74,9 @@ class VineSampler:
   def close(self) -> None:
     for e in self._branch_envs:
       e.close()
+    self.trunk_sampler.close()
 
-  def collect(self, actor, steps: int) -> VineBatch:
+  def collect(self, actor, steps: int) -> Batch:
     # Seeded by the (checkpointed) vector-step count, so a resumed run draws what it would have.
     rng = np.random.default_rng([self.seed, 0x5EED, self.vector_steps])
     n_envs = self.env.num_envs
@@ -127,7 +114,7 @@ class VineSampler:
       return np.repeat(np.arange(n, dtype=np.int32)[:, None], m, axis=1)
     return np.stack([rng.permutation(n)[:k] for _ in range(m)], axis=1).astype(np.int32)
 
-  def _branches(self, actor, trunk: Batch, states: np.ndarray, snapshots, rng) -> VineBatch:
+  def _branches(self, actor, trunk: Batch, states: np.ndarray, snapshots, rng) -> Batch:
     k, m, horizon = self.num_branches, len(snapshots), self.config.vine_rollout_length
     envs = self._pool(k * m)                     # env b = k_index * m + n (branch-major)
     for b, env in enumerate(envs):
@@ -164,6 +151,7 @@ class VineSampler:
     for b in np.flatnonzero(active):
       discount[b], cut_obs[b] = self.gamma ** horizon, obs[b]
     shape = (k, m)
-    return VineBatch(trunk=trunk, states=states, actions=first, partial_q=partial_q.reshape(shape),
-                     bootstrap_obs=cut_obs.reshape(shape + obs.shape[1:]),
-                     bootstrap_discount=discount.reshape(shape), branch_steps=steps)
+    return trunk._replace(vine=VineData(
+        states=states, actions=first, partial_q=partial_q.reshape(shape),
+        bootstrap_obs=cut_obs.reshape(shape + obs.shape[1:]), bootstrap_discount=discount.reshape(shape),
+        branch_steps=steps))
