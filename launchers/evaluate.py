@@ -11,8 +11,11 @@ import json
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from launchers import preflight  # noqa: E402
+
+preflight.quiet_tensorflow()
 
 from absl import app, flags, logging  # noqa: E402
 

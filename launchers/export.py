@@ -9,8 +9,11 @@ exported_models/<run name>/ in the repository) and prints its path.
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from launchers import preflight  # noqa: E402
+
+preflight.quiet_tensorflow()
 
 from absl import app, flags, logging  # noqa: E402
 
@@ -29,8 +32,7 @@ def main(argv):
     print(f"error: cannot export: {run_dir} is not a run directory (no config.json)", file=sys.stderr)
     return 2
   from trpo_tf.export import ExportError, export_policy, restore_policy
-  base = FLAGS.export_dir or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                          "exported_models", os.path.basename(run_dir))
+  base = FLAGS.export_dir or preflight.default_export_dir(run_dir)
   try:
     policy, obs_space, act_space, config, path = restore_policy(run_dir, FLAGS.checkpoint)
     version = export_policy(policy, obs_space, act_space, base,

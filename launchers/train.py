@@ -2,6 +2,7 @@
 
   python launchers/train.py --preset=hopper --total_steps=1000000 --seed=0
   python launchers/train.py --run_dir=runs/my_run --resume     # continue a killed run
+  python launchers/train.py --preset=hopper --max_kl=0.02 --print_config   # show the config, don't train
 
 Every hyperparameter of trpo_tf.config is a flag of the same name (see --helpfull);
 flags given explicitly override the preset. Writes config.json, checkpoints/,
@@ -10,15 +11,17 @@ tb/ (TensorBoard), progress.csv and eval.json under --run_dir.
 
 import os
 import sys
-import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from launchers import preflight  # noqa: E402
+
+preflight.quiet_tensorflow()
 
 from absl import app, flags, logging  # noqa: E402
 
+from launchers.flags_util import config_overrides, define_config_flags  # noqa: E402
 from trpo_tf.config import ConfigError  # noqa: E402
-from trpo_tf.flags_util import config_overrides, define_config_flags  # noqa: E402
 from trpo_tf.presets import PRESETS  # noqa: E402
 
 flags.DEFINE_string("preset", "hopper", f"one of {sorted(PRESETS)}")
@@ -48,26 +51,16 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)  # TF's checkpoint saver logs at INFO on every save
   try:
     config = build_config()
-    run_dir = FLAGS.run_dir or os.path.join(
-        "runs", f"{config.sampler.env_id}-s{config.run.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if FLAGS.print_config:
+      return preflight.print_config(config)
+    run_dir = FLAGS.run_dir or preflight.default_run_dir(config)
     if FLAGS.export and not config.run.export_dir:
-      repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-      name = os.path.basename(os.path.normpath(run_dir))
-      config = config.override(export_dir=os.path.join(repo, "exported_models", name))
+      config = config.override(export_dir=preflight.default_export_dir(run_dir))
     elif not FLAGS.export:
       config = config.override(export_dir="")
     # Everything that can be wrong with the input is checked before TensorFlow loads.
     from trpo_tf.checkpoints import RunDirectory
-    from trpo_tf.sampling.envs import make_env, make_training_env
-    make_env(config.sampler.env_id).close()
-    if config.sampler.sampler == "vine":
-      from trpo_tf.sampling.simulator_state import check_restorable
-      sc = config.sampler
-      env = make_training_env(sc.env_id, sc.terminal_on_life_loss, sc.fire_reset)
-      try:
-        check_restorable(env, sc.env_id)
-      finally:
-        env.close()
+    preflight.check_environment(config)
     run = RunDirectory(run_dir)
     if FLAGS.resume:
       run.check_resumable(config)
@@ -76,8 +69,7 @@ def main(argv):
     from trpo_tf.trainer import Trainer
     trainer = Trainer(config, run_dir, resume=FLAGS.resume, show_progress=FLAGS.progress)
   except ConfigError as e:
-    print(f"error: {e}", file=sys.stderr)
-    return 2
+    return preflight.fail(e)
   print(f"run directory: {trainer.run.path}", flush=True)
   try:
     result = trainer.train()

@@ -1,56 +1,101 @@
 """Train TRPO inside a standard TF-Agents loop: TFPyEnvironment → DynamicStepDriver →
-TFUniformReplayBuffer → TRPOAgent.train, then save with PolicySaver.
+TFUniformReplayBuffer → TRPOAgent.train (compiled with common.function), then save with PolicySaver.
 
   python launchers/train_tf_agents.py --preset=cartpole --total_steps=100000 --run_dir=runs/tfa
+  python launchers/train_tf_agents.py --preset=pendulum --networks=trpo_tf
 
-Same config flags as launchers/train.py (presets, TRPO, network, num_envs,
-steps_per_env, seed). Writes <run_dir>/policy (PolicySaver; loads with
-SavedModelPyTFEagerPolicy) and, unless --export=false, a TF-Agents-compatible
-SavedModel with serving_default to --export_dir (default exported_models/<run name>/).
-Reward normalisation and checkpoint/resume belong to launchers/train.py and are
-not part of this loop.
+--networks=tf_agents (default) builds TF-Agents' ActorDistributionNetwork and
+ValueNetwork, as a PPOClipAgent user would; --networks=trpo_tf uses trpo_tf's
+Keras networks (with their observation normaliser). Same preset and config flags
+as launchers/train.py for what this loop does (TRPO, network sizes, num_envs,
+steps_per_env, seed); flags for what it does not (vine, reward normalisation,
+checkpoints, ...) are rejected by name. Writes <run_dir>/policy (PolicySaver;
+loads with SavedModelPyTFEagerPolicy) and, unless --export=false, a
+TF-Agents-compatible SavedModel with serving_default to --export_dir
+(default exported_models/<run name>/).
 """
 
 import os
 import sys
 import time
+import warnings
 
 os.environ["TF_USE_LEGACY_KERAS"] = "1"   # before TensorFlow loads: TF-Agents needs it
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from launchers import preflight  # noqa: E402
+
+preflight.quiet_tensorflow()
 
 from absl import app, flags, logging  # noqa: E402
 
+from launchers.flags_util import config_overrides, define_config_flags  # noqa: E402
 from trpo_tf.config import ConfigError  # noqa: E402
-from trpo_tf.flags_util import config_overrides, define_config_flags  # noqa: E402
 from trpo_tf.presets import PRESETS  # noqa: E402
 
 flags.DEFINE_string("preset", "cartpole", f"one of {sorted(PRESETS)}")
 flags.DEFINE_string("run_dir", None, "where the PolicySaver model goes (default runs/tfa-<env>-s<seed>-<time>)")
+flags.DEFINE_enum("networks", "tf_agents", ["tf_agents", "trpo_tf"],
+                  "tf_agents: ActorDistributionNetwork + ValueNetwork; trpo_tf: trpo_tf.networks (with the "
+                  "observation normaliser)")
+flags.DEFINE_bool("compile_train", True, "wrap agent.train in common.function (the TF-Agents convention)")
 flags.DEFINE_bool("export", True, "also write a TF-Agents-compatible SavedModel with serving_default")
 flags.DEFINE_integer("log_every", 5, "iterations between progress lines")
 define_config_flags()
 FLAGS = flags.FLAGS
 
+# Config fields this loop has no use for: given explicitly, they are an error, not silently ignored.
+UNSUPPORTED = ("sampler", "vector_mode", "act_backend", "normalize_rewards", "reward_clip", "terminal_on_life_loss",
+               "fire_reset", "vine_states", "vine_actions", "vine_rollout_length", "vine_bootstrap",
+               "checkpoint_every", "keep_checkpoints", "export_every")
+TRPO_TF_NETWORKS_ONLY = ("normalize_observations", "obs_clip", "log_std_init", "cnn")
+
+
+def build_config():
+  from trpo_tf.presets import preset
+  overrides = config_overrides()
+  preflight.reject_flags(overrides, UNSUPPORTED, "the TF-Agents loop samples single paths with TF-Agents' driver "
+                         "and saves with PolicySaver; use launchers/train.py for them")
+  if FLAGS.networks == "tf_agents":
+    preflight.reject_flags(overrides, TRPO_TF_NETWORKS_ONLY, "they configure trpo_tf's networks; add "
+                           "--networks=trpo_tf")
+  config = preset(FLAGS.preset).override(**overrides)
+  if config.sampler.sampler != "single_path":
+    raise ConfigError(f"preset {FLAGS.preset!r} uses {config.sampler.sampler} sampling, which the TF-Agents loop "
+                      "does not do; use launchers/train.py")
+  return config
+
+
+def tf_agents_networks(tf_env, network_config):
+  import tensorflow as tf
+  from tf_agents.networks import actor_distribution_network, value_network
+
+  from trpo_tf.tf_agents import categorical_projection_net
+  activation = getattr(tf.keras.activations, network_config.activation)
+  actor = actor_distribution_network.ActorDistributionNetwork(
+      tf_env.observation_spec(), tf_env.action_spec(), fc_layer_params=network_config.policy_hidden,
+      activation_fn=activation, discrete_projection_net=categorical_projection_net)
+  value = value_network.ValueNetwork(tf_env.observation_spec(), fc_layer_params=network_config.value_hidden,
+                                     activation_fn=activation)
+  return actor, value
+
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-  logging.set_verbosity(logging.WARNING)
+  logging.set_verbosity(logging.ERROR)   # TF-Agents' tracing warnings are not the user's business
+  warnings.filterwarnings("ignore", message="Encoding a StructuredValue")   # PolicySaver's TFP type notes
   try:
-    from trpo_tf.presets import preset
-    from trpo_tf.sampling.envs import make_env
-    config = preset(FLAGS.preset).override(**config_overrides())
-    make_env(config.sampler.env_id).close()
+    config = build_config()
+    if FLAGS.print_config:
+      return preflight.print_config(config)
+    preflight.check_environment(config)
   except ConfigError as e:
-    print(f"error: {e}", file=sys.stderr)
-    return 2
+    return preflight.fail(e)
   sc, run = config.sampler, config.run
-  run_dir = os.path.abspath(FLAGS.run_dir or os.path.join(
-      "runs", f"tfa-{sc.env_id.replace('/', '_')}-s{run.seed}-{time.strftime('%Y%m%d-%H%M%S')}"))
+  run_dir = os.path.abspath(FLAGS.run_dir or preflight.default_run_dir(config, prefix="tfa-"))
   if os.path.exists(os.path.join(run_dir, "policy")):
-    print(f"error: {run_dir} already holds a saved policy; choose another --run_dir", file=sys.stderr)
-    return 2
+    return preflight.fail(ConfigError(f"{run_dir} already holds a saved policy; choose another --run_dir"))
 
   import keras
   import tensorflow as tf
@@ -64,6 +109,7 @@ def main(argv):
   from trpo_tf.evaluation import evaluate_policy
   from trpo_tf.networks import build_networks
   from trpo_tf.runtime import configure_tensorflow
+  from trpo_tf.sampling.envs import make_env
   from trpo_tf.tf_agents import GymnasiumEnvironment, TRPOAgent
   from trpo_tf.tf_agents.export import export_tf_agents_policy
 
@@ -73,10 +119,15 @@ def main(argv):
       [GymnasiumEnvironment(sc.env_id, seed=run.seed * 100_003 + 1_000 * i) for i in range(sc.num_envs)])
   tf_env = tf_py_environment.TFPyEnvironment(py_env)
   spec_env = make_env(sc.env_id)
-  policy_net, value_net = build_networks(spec_env.observation_space, spec_env.action_space, config.network)
-  agent = TRPOAgent(tf_env.time_step_spec(), tf_env.action_spec(), policy_net, value_net, config.trpo,
-                    train_step_counter=tf.Variable(0, dtype=tf.int64), seed=run.seed)
+  if FLAGS.networks == "tf_agents":
+    actor_net, value_net = tf_agents_networks(tf_env, config.network)
+  else:
+    actor_net, value_net = build_networks(spec_env.observation_space, spec_env.action_space, config.network)
+  agent = TRPOAgent(tf_env.time_step_spec(), tf_env.action_spec(), actor_net=actor_net, value_net=value_net,
+                    config=config.trpo, train_step_counter=tf.Variable(0, dtype=tf.int64), seed=run.seed)
   agent.initialize()
+  if FLAGS.compile_train:
+    agent.train = common.function(agent.train)
   # steps_per_env + 1 rows per env: the last row of each only bootstraps (see trpo_tf/tf_agents/agent.py).
   buffer = tf_uniform_replay_buffer.TFUniformReplayBuffer(agent.collect_data_spec, batch_size=sc.num_envs,
                                                           max_length=sc.steps_per_env + 1)
@@ -85,27 +136,34 @@ def main(argv):
                                                  num_steps=sc.num_envs * (sc.steps_per_env + 1))
   collect = common.function(driver.run)
   print(f"run directory: {run_dir}", flush=True)
-  steps, start = 0, time.perf_counter()
+  print(f"{FLAGS.networks} networks, {'compiled train (common.function)' if FLAGS.compile_train else 'eager train'}",
+        flush=True)
+  if sc.normalize_rewards:
+    print("note: the preset's reward normalisation is a feature of launchers/train.py; this loop trains on the "
+          "environment's rewards", flush=True)
+  steps, start, train_seconds = 0, time.perf_counter(), 0.0
   while steps < run.total_steps:
     collect()
+    t0 = time.perf_counter()
     loss = agent.train(buffer.gather_all())
+    train_seconds += time.perf_counter() - t0
     buffer.clear()
     steps += sc.num_envs * (sc.steps_per_env + 1)
     iteration = int(agent.train_step_counter.numpy())
     if iteration % FLAGS.log_every == 0 or steps >= run.total_steps:
       print(f"iteration {iteration}  env steps {steps}  return(avg 20) {float(returns.result()):.1f}  "
-            f"kl {float(loss.extra.mean_kl):.4f}  {steps / (time.perf_counter() - start):.0f} steps/s", flush=True)
+            f"kl {float(loss.extra.mean_kl):.4f}  {steps / (time.perf_counter() - start):.0f} steps/s  "
+            f"train {1000 * train_seconds / iteration:.0f} ms/iteration", flush=True)
   policy_dir = os.path.join(run_dir, "policy")
   policy_saver.PolicySaver(agent.policy, batch_size=None, train_step=agent.train_step_counter).save(policy_dir)
   print(f"PolicySaver model: {policy_dir}")
   if FLAGS.export:
-    base = run.export_dir or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                          "exported_models", os.path.basename(run_dir))
-    version = export_tf_agents_policy(agent.policy, policy_net, spec_env.observation_space, spec_env.action_space,
-                                      base, {"env_id": sc.env_id}, agent.train_step_counter)
+    base = run.export_dir or preflight.default_export_dir(run_dir)
+    version = export_tf_agents_policy(agent.policy, agent.trpo_policy, spec_env.observation_space,
+                                      spec_env.action_space, base, {"env_id": sc.env_id}, agent.train_step_counter)
     print(f"TF-Agents-compatible SavedModel: {version}")
   if run.eval_episodes:
-    ev = evaluate_policy(policy_net, sc.env_id, run.eval_episodes, seed=run.seed + 1_000_000)
+    ev = evaluate_policy(agent.trpo_policy, sc.env_id, run.eval_episodes, seed=run.seed + 1_000_000)
     print(f"deterministic evaluation over {len(ev.returns)} episodes: return {ev.mean_return:.1f} ± {ev.std_return:.1f}")
   spec_env.close()
   tf_env.close()

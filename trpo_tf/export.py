@@ -23,6 +23,7 @@ import gymnasium as gym
 import numpy as np
 import tensorflow as tf
 
+from trpo_tf.fisher import raw_variable
 from trpo_tf.serving_layout import next_version
 
 METADATA_FILE = "trpo_tf_policy.json"
@@ -40,7 +41,7 @@ class PolicyServingModule(tf.Module):
     self.policy = policy
     # Keras 3 trap: the TF1 session loader (TF Serving's path) only finds variables the
     # module tracks as tf.Variables, so track the raw variables behind the Keras ones.
-    self._raw_variables = [getattr(v, "value", v) for v in policy.variables]
+    self._raw_variables = [raw_variable(v) for v in policy.variables]
     self.metadata = tf.saved_model.Asset(metadata_path)
     self._obs_shape = tuple(observation_space.shape)
     # Images stay uint8 end to end; any float observation space is served as float32.

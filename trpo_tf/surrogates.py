@@ -14,6 +14,12 @@ distribution with batch shape [N] scores all K branches in one log_prob call.
 import tensorflow as tf
 
 
+def normalize_advantages(advantages) -> tf.Tensor:
+  """(A − mean) / (std + 1e-8) over the batch: the step is scale-free, the line search's numbers O(1)."""
+  mean, var = tf.nn.moments(advantages, axes=[0])
+  return (advantages - mean) / (tf.sqrt(var) + 1e-8)
+
+
 def single_path_surrogate(policy, obs, actions, advantages, old_log_prob, entropy_coef: float = 0.0) -> tf.Tensor:
   """Plus entropy_coef · mean H(π_θ(·|s)) when entropy_coef > 0 (an optional exploration bonus)."""
   dist = policy.head.distribution(policy.dist_params(obs))

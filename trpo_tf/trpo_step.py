@@ -17,7 +17,7 @@ from trpo_tf.config import TRPOConfig
 from trpo_tf.conjugate_gradient import conjugate_gradient
 from trpo_tf.fisher import make_fvp, mean_kl, raw_variables
 from trpo_tf.line_search import LineSearchResult, backtracking_line_search
-from trpo_tf.surrogates import single_path_surrogate, vine_surrogate
+from trpo_tf.surrogates import normalize_advantages, single_path_surrogate, vine_surrogate
 
 # Why a step was or was not taken (TRPOInfo.status).
 STATUS_ACCEPTED, STATUS_LINE_SEARCH_FAILED, STATUS_NONFINITE, STATUS_ZERO_GRADIENT = 0, 1, 2, 3
@@ -76,8 +76,7 @@ class TRPOUpdater:
 
   def _single_path_impl(self, obs, actions, advantages, iteration):
     if self.config.normalize_advantages:
-      mean, var = tf.nn.moments(advantages, axes=[0])
-      advantages = (advantages - mean) / (tf.sqrt(var) + 1e-8)
+      advantages = normalize_advantages(advantages)
     old_params = tuple(tf.stop_gradient(p) for p in self.policy.dist_params(obs))
     old_dist = self.policy.head.distribution(old_params)
     old_log_prob = tf.stop_gradient(old_dist.log_prob(actions))

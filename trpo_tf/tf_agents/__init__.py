@@ -21,6 +21,7 @@ except ImportError as e:
 if os.environ.get("TF_USE_LEGACY_KERAS") != "1":
   raise ImportError(_HOW + " (TF_USE_LEGACY_KERAS is not set to 1)")
 
-from trpo_tf.tf_agents.agent import TRPOAgent, TRPOLossExtra  # noqa: E402,F401
+from trpo_tf.tf_agents.agent import TRPOAgent, TRPOLossExtra, TRPOLossTerms  # noqa: E402,F401
 from trpo_tf.tf_agents.environment import GymnasiumEnvironment  # noqa: E402,F401
+from trpo_tf.tf_agents.networks import categorical_projection_net  # noqa: E402,F401
 from trpo_tf.tf_agents.policies import TRPOCollectPolicy  # noqa: E402,F401

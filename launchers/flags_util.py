@@ -1,8 +1,9 @@
-"""absl flags generated from the config dataclasses (used only by launchers).
+"""absl flags generated from the config dataclasses (launchers only: library code never reads FLAGS).
 
 Every field of ExperimentConfig becomes a flag of the same name with default
 None, so only flags given on the command line override the preset (or, with
---resume, the saved run's config). Library code never reads FLAGS.
+--resume, the saved run's config). Each flag's help is the field's own
+documentation (trpo_tf/config.py), so --helpfull and the code cannot drift apart.
 """
 
 import dataclasses
@@ -10,7 +11,7 @@ import typing
 
 from absl import flags
 
-from trpo_tf.config import ConfigError, ExperimentConfig
+from trpo_tf.config import ConfigError, ExperimentConfig, field_help
 
 _DEFINERS = {bool: flags.DEFINE_bool, int: flags.DEFINE_integer, float: flags.DEFINE_float,
              str: flags.DEFINE_string}
@@ -28,11 +29,15 @@ def define_config_flags(flag_values=flags.FLAGS) -> None:
   defaults = ExperimentConfig()
   for section, field, kind in config_fields():
     default = getattr(getattr(defaults, section), field.name)
-    help_text = f"[{section}] overrides the preset (library default: {default})"
+    shown = ",".join(str(v) for v in default) if isinstance(default, tuple) else default
+    help_text = f"{field_help(type(getattr(defaults, section)), field.name)} " \
+                f"[{section}; default {shown!r} unless the preset sets it]"
     if typing.get_origin(kind) is tuple:
       flags.DEFINE_list(field.name, None, help_text + "; comma-separated", flag_values=flag_values)
     else:
       _DEFINERS[kind](field.name, None, help_text, flag_values=flag_values)
+  flags.DEFINE_bool("print_config", False, "print the fully resolved config (preset, or the resumed run's "
+                    "config, plus the flags given) as JSON and exit without training", flag_values=flag_values)
 
 
 def config_overrides(flag_values=flags.FLAGS) -> dict:

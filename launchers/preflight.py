@@ -1,0 +1,62 @@
+"""Launcher pre-flight, shared by train, train_tf_agents, export and evaluate.
+
+Everything a launcher can check about its input is checked here before
+TensorFlow loads: the run directory and its default name, the default export
+base, the environment (and, for vine, its simulator save/restore). Errors are
+ConfigError lines that the launchers print as `error: ...` with exit code 2.
+"""
+
+import os
+import sys
+import time
+
+from trpo_tf.config import ConfigError, ExperimentConfig
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def quiet_tensorflow() -> None:
+  """Hide TensorFlow's C++ start-up logging unless the user chose a level."""
+  os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def default_run_dir(config: ExperimentConfig, prefix: str = "") -> str:
+  """runs/<prefix><env>-s<seed>-<time> under the current directory."""
+  env = config.sampler.env_id.replace("/", "_")
+  return os.path.join("runs", f"{prefix}{env}-s{config.run.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+
+def default_export_dir(run_dir: str) -> str:
+  """exported_models/<name of the resolved run directory> in the repository (so --run_dir=. works)."""
+  return os.path.join(REPO, "exported_models", os.path.basename(os.path.abspath(run_dir)))
+
+
+def check_environment(config: ExperimentConfig) -> None:
+  """The env exists and has supported spaces; vine needs simulator save/restore."""
+  from trpo_tf.sampling.envs import make_env, make_training_env
+  sc = config.sampler
+  make_env(sc.env_id).close()
+  if sc.sampler == "vine":
+    from trpo_tf.sampling.simulator_state import check_restorable
+    env = make_training_env(sc.env_id, sc.terminal_on_life_loss, sc.fire_reset)
+    try:
+      check_restorable(env, sc.env_id)
+    finally:
+      env.close()
+
+
+def print_config(config: ExperimentConfig) -> int:
+  print(config.to_json())
+  return 0
+
+
+def fail(error: Exception) -> int:
+  print(f"error: {error}", file=sys.stderr)
+  return 2
+
+
+def reject_flags(given: dict, unsupported, why: str) -> None:
+  """ConfigError naming every flag in `given` that this launcher would otherwise ignore."""
+  bad = sorted(set(given) & set(unsupported))
+  if bad:
+    raise ConfigError(f"{', '.join('--' + b for b in bad)} not supported by this launcher ({why})")
