@@ -1,6 +1,6 @@
 # Two commands on a fresh machine:
 #   make train   create .venv, install everything, train TRPO on Hopper-v5 (1M steps, ~3-4 min)
-#   make test    create .venv, install everything, run the test suite
+#   make test    create .venv, install everything, lint (ruff), run the test suite
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -22,6 +22,7 @@ train: $(STAMP)
 	$(PY) launchers/train.py $(TRAIN_FLAGS)
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest tests
 
 bench: $(STAMP)

@@ -24,13 +24,13 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import tensorflow as tf  # noqa: E402
+import tensorflow as tf
 
-from overrides import parse_sets  # noqa: E402
-from trpo_tf.evaluation import run_episodes  # noqa: E402
-from trpo_tf.presets import ATARI_GAMES, preset  # noqa: E402
-from trpo_tf.sampling.envs import make_env, make_training_env  # noqa: E402
-from trpo_tf.trainer import Trainer  # noqa: E402
+from overrides import parse_sets
+from trpo_tf.evaluation import run_episodes
+from trpo_tf.presets import ATARI_GAMES, preset
+from trpo_tf.sampling.envs import make_env, make_training_env
+from trpo_tf.trainer import Trainer
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 

@@ -25,17 +25,17 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
-from trpo_tf import flat  # noqa: E402
-from trpo_tf.config import FVP_MODES  # noqa: E402
-from trpo_tf.fisher import make_fvp, raw_variables  # noqa: E402
-from trpo_tf.networks import build_networks  # noqa: E402
-from trpo_tf.presets import preset  # noqa: E402
-from trpo_tf.runtime import configure_tensorflow  # noqa: E402
-from trpo_tf.sampling.envs import make_env, observation_dtype  # noqa: E402
-from trpo_tf.trpo_step import TRPOUpdater  # noqa: E402
+from trpo_tf import flat
+from trpo_tf.config import FVP_MODES
+from trpo_tf.fisher import make_fvp, raw_variables
+from trpo_tf.networks import build_networks
+from trpo_tf.presets import preset
+from trpo_tf.runtime import configure_tensorflow
+from trpo_tf.sampling.envs import make_env, observation_dtype
+from trpo_tf.trpo_step import TRPOUpdater
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -84,10 +84,10 @@ def measure(name: str, repeats: int):
   for mode in FVP_MODES:
     fvp = tf.function(lambda x, mode=mode: make_fvp(policy, fisher_obs, fisher_params, config.trpo.cg_damping,
                                                     mode)(x))
-    fvp_s = median_seconds(lambda: fvp(v).numpy(), repeats)
+    fvp_s = median_seconds(lambda fvp=fvp: fvp(v).numpy(), repeats)
     updater = TRPOUpdater(policy, config.trpo.__class__(**dict(config.trpo.__dict__, fvp_mode=mode)))
 
-    def update():
+    def update(updater=updater):
       flat.set_flat(variables, start)
       return updater.update(obs, actions, advantages)
     update_s = median_seconds(lambda: update().status.numpy(), repeats)

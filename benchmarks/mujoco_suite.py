@@ -18,8 +18,8 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from plot_curves import plot_groups  # noqa: E402
-from suite import RESULTS, add_run_flags, steps_tag, train_and_collect  # noqa: E402
+from plot_curves import plot_groups
+from suite import RESULTS, add_run_flags, steps_tag, train_and_collect
 
 # Best published TRPO returns at 1M steps, the targets of issue 7 (anchors in shared/design.md §5).
 TARGETS = {"swimmer": 360, "hopper": 3600, "walker2d": 4900, "halfcheetah": 4500, "ant": 4900}

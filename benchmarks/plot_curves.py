@@ -13,13 +13,13 @@ import argparse
 import csv
 import glob
 import os
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import matplotlib
 import numpy as np
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 Curve = Tuple[np.ndarray, np.ndarray]
 
@@ -78,8 +78,8 @@ def mean_band(curves: Sequence[Curve], points: int = 200):
 
 
 def plot_groups(groups: Dict[str, List[str]], out: str, column: str = "episode/return_recent20",
-                title: str = "", ylabel: str = "", target: float = None,
-                final_points: Dict[str, Sequence[Tuple[float, float]]] = None) -> None:
+                title: str = "", ylabel: str = "", target: Optional[float] = None,
+                final_points: Optional[Dict[str, Sequence[Tuple[float, float]]]] = None) -> None:
   """One line per group (mean over its runs, min-max shaded when it has several).
 
   `target` draws a dashed horizontal line; `final_points[label]` adds markers (x, y), e.g. each

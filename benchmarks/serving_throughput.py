@@ -16,8 +16,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
 
 def rate(call, batch: int, seconds: float) -> float:
@@ -51,12 +51,12 @@ def main():
   batches = (1, 64, 4096)
   inputs = {b: np.random.default_rng(0).standard_normal((b,) + shape).astype(spec.dtype.as_numpy_dtype)
             for b in batches}
-  tf2 = {b: rate(lambda: serve(observations=tf.constant(inputs[b])), b, args.seconds) for b in batches}
+  tf2 = {b: rate(lambda b=b: serve(observations=tf.constant(inputs[b])), b, args.seconds) for b in batches}
   with tf.compat.v1.Session(graph=tf.Graph()) as sess:   # makes its graph the default: TF1 last
     meta = tf.compat.v1.saved_model.loader.load(sess, ["serve"], model_dir)
     sig = meta.signature_def["serving_default"]
     fetch, feed = sig.outputs["actions"].name, sig.inputs["observations"].name
-    tf1 = {b: rate(lambda: sess.run(fetch, {feed: inputs[b]}), b, args.seconds) for b in batches}
+    tf1 = {b: rate(lambda b=b: sess.run(fetch, {feed: inputs[b]}), b, args.seconds) for b in batches}
   print(f"{'batch':>6} {'TF2 obs/s':>14} {'TF1 session obs/s':>18}")
   for b in batches:
     print(f"{b:>6} {tf2[b]:>14,.0f} {tf1[b]:>18,.0f}")

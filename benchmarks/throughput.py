@@ -16,16 +16,17 @@ import shutil
 import sys
 import tempfile
 import time
+from typing import Optional
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-from overrides import parse_sets  # noqa: E402
-from trpo_tf.presets import preset  # noqa: E402
-from trpo_tf.sampling.envs import make_vector_env  # noqa: E402
-from trpo_tf.trainer import Trainer  # noqa: E402
+from overrides import parse_sets
+from trpo_tf.presets import preset
+from trpo_tf.sampling.envs import make_vector_env
+from trpo_tf.trainer import Trainer
 
 
 def raw_stepping_rate(env_id: str, num_envs: int, mode: str, seconds: float, seed: int = 0) -> float:
@@ -41,7 +42,7 @@ def raw_stepping_rate(env_id: str, num_envs: int, mode: str, seconds: float, see
   return rate
 
 
-def measure(name: str, steps: int, raw_seconds: float, overrides: dict = None) -> dict:
+def measure(name: str, steps: int, raw_seconds: float, overrides: Optional[dict] = None) -> dict:
   """Training env-steps/s (after a warm-up iteration), its split, and raw stepping of the same vector env."""
   base = preset(name).override(**(overrides or {}))
   sc = base.sampler

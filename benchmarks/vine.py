@@ -16,9 +16,9 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mujoco_suite import ENV_IDS  # noqa: E402
-from plot_curves import plot_groups  # noqa: E402
-from suite import RESULTS, add_run_flags, steps_tag, train_and_collect  # noqa: E402
+from mujoco_suite import ENV_IDS
+from plot_curves import plot_groups
+from suite import RESULTS, add_run_flags, steps_tag, train_and_collect
 
 
 def main():

@@ -14,7 +14,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from launchers import preflight  # noqa: E402
+from launchers import preflight
 
 preflight.quiet_tensorflow()
 

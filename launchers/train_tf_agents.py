@@ -23,7 +23,7 @@ import warnings
 os.environ["TF_USE_LEGACY_KERAS"] = "1"   # before TensorFlow loads: TF-Agents needs it
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from launchers import preflight  # noqa: E402
+from launchers import preflight
 
 preflight.quiet_tensorflow()
 

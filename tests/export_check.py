@@ -7,8 +7,8 @@ import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
 model_dir, inputs_path, out = sys.argv[1:4]
 obs = np.load(inputs_path)

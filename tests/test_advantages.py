@@ -72,7 +72,7 @@ def test_terminated_and_truncated_together_is_terminal():
 
 def test_random_batches_match_reference():
   rng = np.random.default_rng(0)
-  for trial in range(20):
+  for _ in range(20):
     T, N = 40, 5
     rewards = rng.standard_normal((T, N))
     values = rng.standard_normal((T, N))

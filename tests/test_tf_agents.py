@@ -16,7 +16,7 @@ from trpo_tf.networks import build_networks
 from trpo_tf.sampling.envs import make_env
 from trpo_tf.tf_agents import GymnasiumEnvironment, TRPOAgent, categorical_projection_net
 from trpo_tf.tf_agents.export import export_tf_agents_policy
-from tf_agents.drivers import dynamic_step_driver  # noqa: E402  (after trpo_tf.tf_agents' checks)
+from tf_agents.drivers import dynamic_step_driver
 from tf_agents.environments import batched_py_environment, tf_py_environment
 from tf_agents.networks import actor_distribution_network, categorical_projection_network, value_network
 from tf_agents.policies import policy_saver, py_tf_eager_policy
@@ -148,7 +148,7 @@ def test_checkpointer_round_trip_continues_exactly(tmp_path, networks):
 
 
 def _py_actions(policy, step):
-  return np.array([policy.action(tf.nest.map_structure(lambda x: x.numpy()[i], step)).action
+  return np.array([policy.action(tf.nest.map_structure(lambda x, i=i: x.numpy()[i], step)).action
                    for i in range(NUM_ENVS)])
 
 

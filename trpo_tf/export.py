@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import tempfile
+from typing import Optional
 
 import gymnasium as gym
 import numpy as np
@@ -121,7 +122,7 @@ def export_policy(policy, observation_space, action_space, base_dir: str, metada
   return write_version(base_dir, metadata, write)
 
 
-def restore_policy(run_dir: str, checkpoint: str = None):
+def restore_policy(run_dir: str, checkpoint: Optional[str] = None):
   """Rebuilds a run's policy from config.json and restores it from a checkpoint.
 
   Returns (policy, observation_space, action_space, config, checkpoint_path).

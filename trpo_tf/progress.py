@@ -24,7 +24,7 @@ class ProgressReporter:
     self._writer = tf.summary.create_file_writer(run.tensorboard_dir)
     csv_path = os.path.join(run.path, "progress.csv")
     new_file = not os.path.exists(csv_path)
-    self._csv_file = open(csv_path, "a", newline="")
+    self._csv_file = open(csv_path, "a", newline="")  # noqa: SIM115 (open for the run; close() closes it)
     self._csv = csv.writer(self._csv_file)
     if new_file:
       self._csv.writerow(CSV_COLUMNS)

@@ -22,6 +22,6 @@ def configure_tensorflow(intra_op_threads: int, inter_op_threads: int, determini
   except RuntimeError:
     if (intra_op_threads and tf.config.threading.get_intra_op_parallelism_threads() != intra_op_threads) or \
         (inter_op_threads and tf.config.threading.get_inter_op_parallelism_threads() != inter_op_threads):
-      logging.warning("TensorFlow already initialised; thread pool settings not applied")
+      logging.getLogger(__name__).warning("TensorFlow already initialised; thread pool settings not applied")
   if deterministic:
     tf.config.experimental.enable_op_determinism()

@@ -86,7 +86,7 @@ class Trainer:
         timers["update"] += t2 - t1
         self.env_steps.assign_add(batch.num_transitions)
         self.iteration.assign_add(1)
-        recent = (recent + batch.episode_returns)[-20:]
+        recent = (recent + list(batch.episode_returns))[-20:]
         metrics = self.learner.metrics(info)
         metrics.update({
             "episode/return": _mean(batch.episode_returns), "episode/length": _mean(batch.episode_lengths),

@@ -72,7 +72,7 @@ class NumpyMLPActor:
       self._norm = (np.asarray(norm.mean, np.float32),
                     np.sqrt(np.asarray(norm.var, np.float32) + norm.epsilon).astype(np.float32),
                     np.float32(norm.clip))
-    self._layers = [(np.asarray(l.kernel), np.asarray(l.bias)) for l in p.trunk.layers]
+    self._layers = [(np.asarray(layer.kernel), np.asarray(layer.bias)) for layer in p.trunk.layers]
     out = p.mean_layer if isinstance(p, GaussianMLPPolicy) else p.logits_layer
     self._out = (np.asarray(out.kernel), np.asarray(out.bias))
     self._log_std = np.asarray(p.log_std) if isinstance(p, GaussianMLPPolicy) else None
@@ -109,8 +109,8 @@ def supports_numpy(policy) -> bool:
   """True for policies whose trunk is Dense layers with tanh/relu/elu (not CNNs)."""
   if not isinstance(policy, (GaussianMLPPolicy, CategoricalMLPPolicy)):
     return False
-  return all(isinstance(l, keras.layers.Dense) and l.activation.__name__ in _ACTIVATIONS
-             for l in policy.trunk.layers)
+  return all(isinstance(layer, keras.layers.Dense) and layer.activation.__name__ in _ACTIVATIONS
+             for layer in policy.trunk.layers)
 
 
 def make_actor(policy, backend: str, batch_shape, seed: int, obs_dtype=tf.float32):

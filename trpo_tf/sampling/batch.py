@@ -7,7 +7,7 @@ producing a Batch, and the training loop never asks which sampler it has.
 """
 
 import json
-from typing import List, NamedTuple, Optional, Protocol
+from typing import NamedTuple, Optional, Protocol, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -31,8 +31,8 @@ class Batch(NamedTuple):
   truncated: np.ndarray      # [T, N] bool
   valid: np.ndarray          # [T, N] bool, False on autoreset rows
   last_obs: np.ndarray       # [N, *obs_shape] observation after the last row
-  episode_returns: List[float] = []   # raw returns of episodes completed in this batch
-  episode_lengths: List[int] = []
+  episode_returns: Sequence[float] = ()   # raw returns of episodes completed in this batch
+  episode_lengths: Sequence[int] = ()
   vine: Optional[VineData] = None     # vine sampling only: the branches from the rollout set
 
   @property

@@ -1,0 +1,69 @@
+"""Launcher pre-flight: --print_config, flag help from the config's own docs, the TF-Agents
+launcher refusing flags it would ignore, default export names."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from launchers import preflight
+from tests.helpers import ROOT, run_train
+from trpo_tf.config import ExperimentConfig, field_help
+
+TF_AGENTS_TRAIN = os.path.join(ROOT, "launchers", "train_tf_agents.py")
+
+
+def run_tf_agents_train(*flags):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+  return subprocess.run([sys.executable, TF_AGENTS_TRAIN, *flags], capture_output=True, text=True, env=env,
+                        cwd=ROOT, timeout=120)
+
+
+def test_print_config_shows_preset_plus_overrides_and_trains_nothing(tmp_path):
+  proc = run_train("--preset=pendulum", "--max_kl=0.02", "--policy_hidden=32,32", "--print_config",
+                   f"--run_dir={tmp_path / 'run'}", timeout=120)
+  assert proc.returncode == 0, proc.stderr
+  config = ExperimentConfig.from_dict(json.loads(proc.stdout))
+  assert config.trpo.max_kl == 0.02 and config.network.policy_hidden == (32, 32)
+  assert config.trpo.gamma == 0.9 and config.sampler.env_id == "Pendulum-v1"   # from the preset
+  assert not (tmp_path / "run").exists()
+
+
+def test_help_is_each_fields_documentation():
+  proc = run_train("--helpfull", timeout=120)
+  text = " ".join(proc.stdout.split())
+  for section in dataclasses.fields(ExperimentConfig):
+    for field in dataclasses.fields(section.type):
+      doc = field_help(section.type, field.name)
+      assert doc, f"{section.name}.{field.name} has no documentation"
+      assert f"--{field.name}: {' '.join(doc.split())[:40]}" in text or \
+          f"--[no]{field.name}: {' '.join(doc.split())[:40]}" in text, field.name
+  assert "--print_config" in text
+
+
+@pytest.mark.parametrize("flags, named", [
+    (["--sampler=vine"], "--sampler"),
+    (["--normalize_rewards=true", "--checkpoint_every=3"], "--checkpoint_every, --normalize_rewards"),
+    (["--log_std_init=-1"], "--log_std_init"),
+])
+def test_tf_agents_launcher_rejects_flags_it_would_ignore(tmp_path, flags, named):
+  proc = run_tf_agents_train("--preset=cartpole", f"--run_dir={tmp_path / 'run'}", *flags)
+  assert proc.returncode == 2
+  lines = proc.stderr.strip().splitlines()
+  assert len(lines) == 1 and lines[0].startswith(f"error: {named} not supported by this launcher"), proc.stderr
+  assert not (tmp_path / "run").exists()
+
+
+def test_tf_agents_launcher_takes_network_flags_for_its_own_networks():
+  proc = run_tf_agents_train("--preset=pendulum", "--networks=trpo_tf", "--log_std_init=-1", "--print_config")
+  assert proc.returncode == 0, proc.stderr
+  assert json.loads(proc.stdout)["network"]["log_std_init"] == -1.0
+
+
+def test_default_export_name_comes_from_the_resolved_run_directory(tmp_path, monkeypatch):
+  monkeypatch.chdir(tmp_path)
+  assert preflight.default_export_dir(".") == os.path.join(ROOT, "exported_models", tmp_path.name)
+  assert preflight.default_export_dir("runs/a/") == os.path.join(ROOT, "exported_models", "a")

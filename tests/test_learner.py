@@ -1,0 +1,119 @@
+"""TRPOLearner: the one learner step both training loops use."""
+
+import gymnasium as gym
+import numpy as np
+import tensorflow as tf
+
+from trpo_tf.advantages import gae
+from trpo_tf.config import NetworkConfig, TRPOConfig
+from trpo_tf.learner import TRPOLearner
+from trpo_tf.networks import build_networks
+from trpo_tf.sampling.batch import Batch, VineData
+
+OBS = gym.spaces.Box(-1, 1, (3,), np.float32)
+ACT = gym.spaces.Box(-1, 1, (2,), np.float32)
+
+
+def make_learner(seed=0, **kwargs):
+  tf.keras.utils.set_random_seed(seed)
+  policy, value = build_networks(OBS, ACT, NetworkConfig(policy_hidden=(16,), value_hidden=(16,)))
+  return TRPOLearner(policy, value, TRPOConfig(value_epochs=2), seed, **kwargs), policy, value
+
+
+def random_batch(seed=0, T=6, N=3, vine=None):
+  rng = np.random.default_rng(seed)
+  valid = np.ones((T, N), bool)
+  valid[3, 1] = False                     # an autoreset row after env 1's episode ended at t = 2
+  terminated = np.zeros((T, N), bool)
+  terminated[2, 1] = True
+  truncated = np.zeros((T, N), bool)
+  truncated[4, 2] = True
+  rewards = rng.standard_normal((T, N))
+  rewards[~valid] = 0.0
+  return Batch(obs=rng.standard_normal((T, N, 3)).astype(np.float32),
+               actions=rng.standard_normal((T, N, 2)).astype(np.float32), rewards=rewards,
+               terminated=terminated, truncated=truncated, valid=valid,
+               last_obs=rng.standard_normal((N, 3)).astype(np.float32), vine=vine)
+
+
+def test_targets_are_the_valid_rows_with_their_gae():
+  learner, _, value = make_learner()
+  batch = random_batch()
+  targets = learner.targets(batch)
+  T, N = batch.valid.shape
+  values = value(batch.obs.reshape(T * N, 3)).numpy().astype(np.float64).reshape(T, N)
+  last = value(batch.last_obs).numpy().astype(np.float64)
+  ref = gae(batch.rewards, values, last, batch.terminated, batch.truncated, batch.valid, 0.99, 0.95)
+  mask = batch.valid.reshape(-1)
+  assert targets.obs.shape == (T * N - 1, 3)      # time-major order, the autoreset row dropped
+  np.testing.assert_array_equal(targets.obs.numpy(), batch.obs.reshape(-1, 3)[mask])
+  np.testing.assert_array_equal(targets.actions.numpy(), batch.actions.reshape(-1, 2)[mask])
+  np.testing.assert_allclose(targets.advantages.numpy(), np.asarray(ref.advantages).reshape(-1)[mask], rtol=1e-5)
+  returns = np.asarray(ref.returns).reshape(-1)[mask]
+  np.testing.assert_allclose(targets.returns.numpy(), returns, rtol=1e-5)
+  explained = 1 - np.var(returns - values.reshape(-1)[mask]) / np.var(returns)
+  np.testing.assert_allclose(float(targets.explained_variance), explained, rtol=1e-6)
+
+
+def test_step_updates_policy_normaliser_and_value():
+  learner, policy, value = make_learner()
+  batch = random_batch()
+  before_policy = [v.numpy().copy() for v in policy.trainable_variables]
+  before_value = [v.numpy().copy() for v in value.trainable_variables]
+  info = learner.step(batch, 0)
+  assert int(info.trpo.status) == 0 and 0 < float(info.trpo.mean_kl) <= 0.01
+  assert any(not np.array_equal(a, b.numpy()) for a, b in zip(before_policy, policy.trainable_variables))
+  assert any(not np.array_equal(a, b.numpy()) for a, b in zip(before_value, value.trainable_variables))
+  assert float(np.asarray(policy.normalizer.count)) == batch.valid.sum()
+  assert info.value_fit is not None and float(info.value_fit.loss_after) < float(info.value_fit.loss_before)
+
+
+def test_overlapped_fit_is_reported_by_the_next_step_and_matches_inline():
+  inline, inline_policy, inline_value = make_learner()
+  overlapped, policy, value = make_learner(overlap_value_fit=True)
+  batches = [random_batch(seed) for seed in range(3)]
+  reports = [overlapped.step(b, i).value_fit for i, b in enumerate(batches)]
+  overlapped.wait()
+  inline_reports = [inline.step(b, i).value_fit for i, b in enumerate(batches)]
+  assert reports[0] is None
+  for late, on_time in zip(reports[1:], inline_reports[:-1]):
+    assert float(late.loss_after) == float(on_time.loss_after)
+  for a, b in zip(policy.variables + value.variables, inline_policy.variables + inline_value.variables):
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+  overlapped.close()
+
+
+def test_vine_q_adds_the_discounted_value_where_a_branch_was_cut(monkeypatch):
+  learner, _, value = make_learner()
+  rng = np.random.default_rng(1)
+  k, n = 3, 4
+  vine = VineData(states=rng.standard_normal((n, 3)).astype(np.float32),
+                  actions=rng.standard_normal((k, n, 2)).astype(np.float32),
+                  partial_q=rng.standard_normal((k, n)),
+                  bootstrap_obs=rng.standard_normal((k, n, 3)).astype(np.float32),
+                  bootstrap_discount=np.where(rng.random((k, n)) < 0.5, 0.99 ** 7, 0.0), branch_steps=40)
+  seen = {}
+
+  def capture(states, actions, q_values, iteration):
+    seen["q"] = np.asarray(q_values)
+    return original(states, actions, q_values, iteration)
+
+  original = learner.updater.update_vine
+  monkeypatch.setattr(learner.updater, "update_vine", capture)
+  v_cut = value(vine.bootstrap_obs.reshape(k * n, 3)).numpy().astype(np.float64).reshape(k, n)   # V before the step
+  info = learner.step(random_batch(vine=vine), 0)
+  np.testing.assert_allclose(seen["q"], vine.partial_q + vine.bootstrap_discount * v_cut, rtol=1e-6)
+  assert info.vine is not None and info.vine.branch_steps == 40 and float(info.vine.states) == n
+  assert random_batch(vine=vine).num_transitions == 17 + 40
+
+
+def test_step_compiles_and_matches_eager():
+  eager, eager_policy, _ = make_learner()
+  compiled, policy, _ = make_learner()
+  batch = random_batch()
+  tensors = Batch(*(tf.constant(x) for x in batch[:7]))
+  eager_info = eager.step(batch, 0)
+  compiled_info = tf.function(lambda b: compiled.step(b, tf.constant(0, tf.int64)))(tensors)
+  np.testing.assert_allclose(float(compiled_info.trpo.mean_kl), float(eager_info.trpo.mean_kl), rtol=1e-5)
+  for a, b in zip(policy.variables, eager_policy.variables):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-7)
