@@ -12,7 +12,7 @@ TRAIN_FLAGS ?= --preset=hopper --total_steps=1000000 --seed=0
 $(STAMP): setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,bench,serving,video]"
+	$(PY) -m pip install --quiet -e ".[test,bench,serving,video,envpool]"
 	# TF-Agents 0.19 pins tfp~=0.23 and gym<=0.23, which pip cannot resolve against this stack;
 	# installed without its pins it works (trpo_tf/tf_agents needs TF_USE_LEGACY_KERAS=1).
 	$(PY) -m pip install --quiet --no-deps tf-agents==0.19.0 gym==0.23.0 gin-config==0.5.0

@@ -30,5 +30,6 @@ setup(
         "bench": ["matplotlib==3.11.2"],
         "serving": ["tensorflow-serving-api==2.21.0"],   # gRPC client protos (examples/serving_client.py)
         "video": ["imageio-ffmpeg==0.8.1"],              # launchers/evaluate.py --video_dir (MP4)
+        "envpool": ["envpool==1.2.5"],                   # --env_backend=envpool (sampling/envpool_env.py)
     },
 )

@@ -2,11 +2,15 @@
 
   python benchmarks/throughput.py [--presets hopper[,walker2d,...]] [--steps 200000] [--csv out.csv]
 
-Prints (1) the raw random-action stepping rate of the exact vector-env setup the
-trainer uses (same env id, number of envs, vectorisation mode), (2) end-to-end
-training env-steps/s (sampling + updates, after a warm-up iteration that pays
-for tf.function tracing) with the sampling/update split, and (3) their ratio.
-Target (issue 2): ratio >= 0.75 on Hopper-v5 with the default config.
+  python benchmarks/throughput.py --presets hopper --backends gymnasium,envpool [--set env_threads=2]
+
+Prints (1) the raw random-action stepping rate of gymnasium's sync vector env
+with the trainer's env id and number of envs (one core: the reference), and of
+the backend's own vector env when it is not gymnasium, (2) end-to-end training
+env-steps/s (sampling + updates, after a warm-up iteration that pays for
+tf.function tracing) with the sampling/update split, and (3) training / raw
+one-core gymnasium stepping. Targets: issue 2, ratio >= 0.75 on Hopper-v5 with
+gymnasium; issue 12, >= 10,000 training steps/s and ratio >= 1.5 with EnvPool.
 """
 
 import argparse
@@ -18,6 +22,8 @@ import tempfile
 import time
 from typing import Optional
 
+import numpy as np
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -25,17 +31,24 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from overrides import parse_sets
 from trpo_tf.presets import preset
+from trpo_tf.sampling.envpool_env import EnvPoolVectorEnv
 from trpo_tf.sampling.envs import make_vector_env
 from trpo_tf.trainer import Trainer
 
 
-def raw_stepping_rate(env_id: str, num_envs: int, mode: str, seconds: float, seed: int = 0) -> float:
-  env = make_vector_env(env_id, num_envs, mode)
+def raw_stepping_rate(env_id: str, num_envs: int, mode: str, seconds: float, seed: int = 0,
+                      backend: str = "gymnasium", threads: int = 1) -> float:
+  if backend == "envpool":
+    env = EnvPoolVectorEnv(env_id, num_envs, threads)
+  else:
+    env = make_vector_env(env_id, num_envs, mode)
   env.reset(seed=seed)
-  env.action_space.seed(seed)
+  space = env.single_action_space
+  space.seed(seed)
+  actions = [np.stack([space.sample() for _ in range(num_envs)]) for _ in range(64)]
   steps, start = 0, time.perf_counter()
   while time.perf_counter() - start < seconds:
-    env.step(env.action_space.sample())
+    env.step(actions[steps // num_envs % 64])
     steps += num_envs
   rate = steps / (time.perf_counter() - start)
   env.close()
@@ -58,15 +71,20 @@ def measure(name: str, steps: int, raw_seconds: float, overrides: Optional[dict]
     result = trainer.train()
     trainer.close()
     train_rate = (result.env_steps - sc.batch_size) / result.wall_seconds
-    raw_rate = raw_stepping_rate(sc.env_id, sc.num_envs, sc.vector_mode, raw_seconds)
+    raw_rate = raw_stepping_rate(sc.env_id, sc.num_envs, "sync", raw_seconds)
+    backend_rate = raw_rate if sc.env_backend == "gymnasium" and sc.vector_mode == "sync" else \
+        raw_stepping_rate(sc.env_id, sc.num_envs, sc.vector_mode, raw_seconds, backend=sc.env_backend,
+                          threads=sc.env_threads)
   finally:
     shutil.rmtree(run_dir, ignore_errors=True)
-  return dict(preset=name, env_id=sc.env_id, num_envs=sc.num_envs, batch=sc.batch_size,
-              fvp_mode=base.trpo.fvp_mode, measured_steps=result.env_steps - sc.batch_size,
+  return dict(preset=name, env_id=sc.env_id, env_backend=sc.env_backend, env_threads=sc.env_threads,
+              num_envs=sc.num_envs, batch=sc.batch_size, fvp_mode=base.trpo.fvp_mode,
+              measured_steps=result.env_steps - sc.batch_size,
               wall_s=result.wall_seconds, sample_s=result.sample_seconds, update_s=result.update_seconds,
               value_wait_s=result.value_wait_seconds,
               other_s=result.wall_seconds - result.sample_seconds - result.update_seconds,
-              raw_steps_per_s=raw_rate, train_steps_per_s=train_rate, ratio=train_rate / raw_rate,
+              raw_steps_per_s=raw_rate, raw_backend_steps_per_s=backend_rate, train_steps_per_s=train_rate,
+              ratio=train_rate / raw_rate,
               minutes_per_1m=1e6 / train_rate / 60)
 
 
@@ -78,25 +96,21 @@ def main():
   parser.add_argument("--raw_seconds", type=float, default=20.0)
   parser.add_argument("--csv", default="", help="also write the rows to this CSV file")
   parser.add_argument("--set", action="append", default=[], help="config override, e.g. fvp_mode=analytic")
+  parser.add_argument("--backends", default="gymnasium", help="comma-separated env backends: gymnasium,envpool")
   args = parser.parse_args()
   rows = []
   for name in args.presets.split(","):
-    r = measure(name, args.steps, args.raw_seconds, parse_sets(args.set))
-    rows.append(r)
-    print(f"env            {r['env_id']}  ({r['num_envs']} envs, {r['batch']} steps/iteration, "
-          f"fvp={r['fvp_mode']})")
-    print(f"raw stepping   {r['raw_steps_per_s']:10.0f} env-steps/s  (random actions, same vector env)")
-    print(f"training       {r['train_steps_per_s']:10.0f} env-steps/s  ({r['measured_steps']} steps, "
-          f"{r['wall_s']:.1f} s; 1M steps = {r['minutes_per_1m']:.1f} min)")
-    print(f"  split        sampling {r['sample_s']:.1f} s, update {r['update_s']:.1f} s (of which waiting for "
-          f"the overlapped value fit {r['value_wait_s']:.1f} s), other {r['other_s']:.1f} s")
-    print(f"ratio          {r['ratio']:10.3f}  (target >= 0.75 on Hopper-v5)", flush=True)
+    for backend in args.backends.split(","):
+      r = measure(name, args.steps, args.raw_seconds, dict(parse_sets(args.set), env_backend=backend))
+      rows.append(r)
+      report(r)
   if len(rows) > 1:
-    print("\n| env | raw env-steps/s | training env-steps/s | ratio | sampling / update (value-fit wait) / other (s) "
-          "| 1M steps |")
-    print("|---|---:|---:|---:|---|---:|")
+    print("\n| env | backend | FVP | raw gymnasium steps/s (1 core) | raw backend steps/s | training env-steps/s | "
+          "ratio | sampling / update (value-fit wait) / other (s) | 1M steps |")
+    print("|---|---|---|---:|---:|---:|---:|---|---:|")
     for r in rows:
-      print(f"| {r['env_id']} | {r['raw_steps_per_s']:,.0f} | {r['train_steps_per_s']:,.0f} | {r['ratio']:.3f} | "
+      print(f"| {r['env_id']} | {r['env_backend']} | {r['fvp_mode']} | {r['raw_steps_per_s']:,.0f} | "
+            f"{r['raw_backend_steps_per_s']:,.0f} | {r['train_steps_per_s']:,.0f} | {r['ratio']:.3f} | "
             f"{r['sample_s']:.1f} / {r['update_s']:.1f} ({r['value_wait_s']:.1f}) / {r['other_s']:.1f} | "
             f"{r['minutes_per_1m']:.1f} min |")
   if args.csv:
@@ -105,6 +119,20 @@ def main():
       w.writeheader()
       w.writerows(rows)
     print(f"wrote {args.csv}")
+
+
+def report(r: dict) -> None:
+  print(f"env            {r['env_id']}  ({r['num_envs']} envs, {r['batch']} steps/iteration, "
+        f"fvp={r['fvp_mode']}, backend={r['env_backend']})")
+  print(f"raw stepping   {r['raw_steps_per_s']:10.0f} env-steps/s  (random actions, gymnasium sync vector env)")
+  if r['env_backend'] != "gymnasium":
+    print(f"               {r['raw_backend_steps_per_s']:10.0f} env-steps/s  (random actions, "
+          f"{r['env_backend']}, {r['env_threads']} threads)")
+  print(f"training       {r['train_steps_per_s']:10.0f} env-steps/s  ({r['measured_steps']} steps, "
+        f"{r['wall_s']:.1f} s; 1M steps = {r['minutes_per_1m']:.1f} min)")
+  print(f"  split        sampling {r['sample_s']:.1f} s, update {r['update_s']:.1f} s (of which waiting for "
+        f"the overlapped value fit {r['value_wait_s']:.1f} s), other {r['other_s']:.1f} s")
+  print(f"ratio          {r['ratio']:10.3f}  (training / raw one-core gymnasium stepping)", flush=True)
 
 
 if __name__ == "__main__":

@@ -32,10 +32,13 @@ def default_export_dir(run_dir: str) -> str:
 
 
 def check_environment(config: ExperimentConfig) -> None:
-  """The env exists and has supported spaces; vine needs simulator save/restore."""
+  """The env exists and has supported spaces (EnvPool has it, if chosen); vine needs simulator save/restore."""
   from trpo_tf.sampling.envs import make_env, make_training_env
   sc = config.sampler
   make_env(sc.env_id).close()
+  if sc.env_backend == "envpool":
+    from trpo_tf.sampling.envpool_env import envpool_task
+    envpool_task(sc.env_id)
   if sc.sampler == "vine":
     from trpo_tf.sampling.simulator_state import check_restorable
     env = make_training_env(sc.env_id, sc.terminal_on_life_loss, sc.fire_reset)

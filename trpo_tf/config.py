@@ -18,6 +18,7 @@ import json
 from typing import Any, Dict, Tuple
 
 FVP_MODES = ("forward_over_backward", "analytic")  # see fisher.py
+ENV_BACKENDS = ("gymnasium", "envpool")              # see sampling/envpool_env.py
 
 
 class ConfigError(ValueError):
@@ -110,6 +111,9 @@ class SamplerConfig:
   num_envs: int = _field(16, "parallel environments; acting is one batched policy call over them [here]")
   steps_per_env: int = _field(64, "vector steps per update: a batch is num_envs × steps_per_env steps "
                                   "([tianshou] 1,024 per update; the MuJoCo presets use 16 × 128)")
+  env_backend: str = _field("gymnasium", "what steps the training envs: gymnasium, or envpool (C++ thread pool, "
+                                         "MuJoCo v5 and ALE; single path only; evaluation stays on gymnasium)")
+  env_threads: int = _field(1, "envpool: threads of EnvPool's pool [here] (benchmarks/throughput.py)")
   vector_mode: str = _field("sync", "gymnasium vector env: sync (one process) or async (subprocesses; "
                                     "slower on 2 cores [here])")
   act_backend: str = _field("numpy", "numpy (a mirror of MLP policies, fastest) or tf (any policy) [here]")
@@ -141,6 +145,14 @@ class SamplerConfig:
     _check(self.num_envs >= 1, f"num_envs must be >= 1, got {self.num_envs}")
     _check(self.steps_per_env >= 1, f"steps_per_env must be >= 1, got {self.steps_per_env}")
     _check(self.vector_mode in ("sync", "async"), f"vector_mode must be sync or async, got {self.vector_mode!r}")
+    _check(self.env_backend in ENV_BACKENDS, f"env_backend must be one of {', '.join(ENV_BACKENDS)}, "
+           f"got {self.env_backend!r}")
+    _check(self.env_backend == "gymnasium" or self.sampler == "single_path",
+           f"sampler={self.sampler} needs env_backend=gymnasium (EnvPool cannot save and restore simulator "
+           "states); the supported choices for envpool: sampler=single_path")
+    _check(self.env_backend == "gymnasium" or self.vector_mode == "sync",
+           "vector_mode applies to env_backend=gymnasium; EnvPool runs its own thread pool (env_threads)")
+    _check(self.env_threads >= 1, f"env_threads must be >= 1, got {self.env_threads}")
     _check(self.act_backend in ("numpy", "tf"), f"act_backend must be numpy or tf, got {self.act_backend!r}")
     _check(self.reward_clip > 0, f"reward_clip must be > 0, got {self.reward_clip}")
 

@@ -1,0 +1,146 @@
+"""The EnvPool backend: the same batch layout as gymnasium's (autoreset rows, terminated vs
+truncated, final observations for bootstrapping), the same spaces, the Atari protocol, bad input."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from tests.helpers import run_train
+from trpo_tf.config import ConfigError, SamplerConfig
+from trpo_tf.presets import preset
+from trpo_tf.sampling.envpool_env import EnvPoolVectorEnv, envpool_task
+from trpo_tf.sampling.factory import make_sampler
+
+
+class ConstantActor:
+  """Always the same action: deterministic episodes whose ends we can predict."""
+
+  def __init__(self, action):
+    self.action = np.asarray(action)
+
+  def start_batch(self, vector_step):
+    pass
+
+  def __call__(self, obs):
+    return np.repeat(self.action[None], len(obs), axis=0)
+
+
+def collect(backend, env_id, steps, action, num_envs=2, seed=0):
+  sampler = make_sampler(SamplerConfig(env_id=env_id, num_envs=num_envs, env_backend=backend,
+                                       normalize_rewards=False), gamma=0.99, seed=seed)
+  sampler.reset(seed)
+  batch = sampler.collect(ConstantActor(action), steps)
+  sampler.close()
+  return batch
+
+
+def check_next_step_layout(batch):
+  """Row t+1 after an episode end holds the final observation, is invalid, and earns nothing;
+  the row after it starts the next episode."""
+  T, N = batch.valid.shape
+  done = batch.terminated | batch.truncated
+  assert not (batch.terminated & ~batch.valid).any() and not (batch.truncated & ~batch.valid).any()
+  for t, i in zip(*np.nonzero(done[:-1])):
+    assert not batch.valid[t + 1, i] and batch.rewards[t + 1, i] == 0.0
+    assert not done[t + 1, i]
+    if t + 2 < T:
+      assert batch.valid[t + 2, i] and not np.array_equal(batch.obs[t + 2, i], batch.obs[t + 1, i])
+  assert batch.valid[1:][~done[:-1]].all()   # every other row is a real step
+
+
+def test_truncation_layout_matches_gymnasium():
+  """Swimmer never terminates: both backends truncate at the 1,000-step limit on the same row."""
+  batches = {b: collect(b, "Swimmer-v5", 1003, np.zeros(2, np.float32)) for b in ("gymnasium", "envpool")}
+  for batch in batches.values():
+    check_next_step_layout(batch)
+    assert not batch.terminated.any()
+    assert batch.truncated[999].all() and batch.truncated.sum() == 2
+    assert batch.episode_lengths == [1000, 1000]
+  gym_batch, pool_batch = batches["gymnasium"], batches["envpool"]
+  for field in ("valid", "terminated", "truncated"):
+    np.testing.assert_array_equal(getattr(pool_batch, field), getattr(gym_batch, field))
+  assert pool_batch.obs.dtype == gym_batch.obs.dtype == np.float32
+
+
+def test_termination_layout_matches_gymnasium():
+  """Hopper pushed by a constant action falls: terminated (not truncated), then an autoreset row."""
+  batches = {b: collect(b, "Hopper-v5", 60, np.ones(3, np.float32)) for b in ("gymnasium", "envpool")}
+  for backend, batch in batches.items():
+    check_next_step_layout(batch)
+    assert batch.terminated.sum() >= 2 and not batch.truncated.any(), backend
+  ends = {b: np.argmax(batch.terminated, axis=0) for b, batch in batches.items()}
+  # The same dynamics from slightly different initial noise: the falls happen within a step or two.
+  assert np.abs(ends["gymnasium"] - ends["envpool"]).max() <= 2, ends
+
+
+@pytest.mark.parametrize("env_id", ["Hopper-v5", "HalfCheetah-v5", "Walker2d-v5", "Swimmer-v5", "Ant-v5",
+                                    "ALE/Breakout-v5"])
+def test_spaces_are_gymnasiums(env_id):
+  env = EnvPoolVectorEnv(env_id, 2)
+  reference = gym.make(env_id) if not env_id.startswith("ALE/") else None
+  pool_obs, pool_act = env._pool.single_observation_space, env._pool.single_action_space
+  assert pool_obs.shape == env.single_observation_space.shape
+  if reference is not None:
+    assert pool_obs.shape == reference.observation_space.shape
+    np.testing.assert_array_equal(pool_act.low, reference.action_space.low)
+    np.testing.assert_array_equal(pool_act.high, reference.action_space.high)
+    reference.close()
+  else:
+    assert pool_obs.dtype == np.uint8 and pool_obs.shape == (4, 84, 84) and pool_act.n == 4
+  obs, _ = env.reset(0)
+  assert obs.shape == (2,) + env.single_observation_space.shape
+  env.close()
+
+
+def test_atari_protocol_and_episodic_life():
+  env = EnvPoolVectorEnv("ALE/Breakout-v5", 2, terminal_on_life_loss=True)
+  config = env._pool.config
+  assert config["repeat_action_probability"] == 0.25 and config["noop_max"] == 30
+  assert config["frame_skip"] == 4 and config["stack_num"] == 4 and config["max_episode_steps"] == 27_000
+  assert not config["use_fire_reset"] and not config["full_action_space"] and not config["reward_clip"]
+  _, info = env.reset(0)
+  rng = np.random.default_rng(0)
+  lives = info["lives"].copy()
+  losses, game_overs = 0, 0
+  for _ in range(1500):
+    _, _, terminated, truncated, info = env.step(rng.integers(0, 4, 2))
+    for i in np.flatnonzero(terminated):
+      losses += 1
+      assert info["lives"][i] == lives[i] - 1          # a lost life ends the training episode ...
+    for i in np.flatnonzero(info["lives"] > lives):
+      game_overs += 1
+      assert lives[i] == 0 and info["lives"][i] == 5   # ... and only a real game over resets the game
+    lives = info["lives"].copy()
+  assert losses >= 10 and game_overs >= 1
+  env.close()
+  assert not EnvPoolVectorEnv("ALE/Breakout-v5", 1, fire_reset=True, terminal_on_life_loss=False)._pool \
+      .config["episodic_life"]
+
+
+def test_unsupported_ids_and_samplers_are_one_line_errors():
+  with pytest.raises(ConfigError, match=r"env_backend=envpool does not support 'CartPole-v1'; it supports Ant-v5"):
+    envpool_task("CartPole-v1")
+  assert envpool_task("ALE/Pong-v5") == "Pong-v5"
+  with pytest.raises(ConfigError, match="sampler=vine needs env_backend=gymnasium"):
+    preset("hopper_vine").override(env_backend="envpool")
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--preset=cartpole", "--env_backend=envpool"], "env_backend=envpool does not support 'CartPole-v1'"),
+    (["--preset=hopper_vine", "--env_backend=envpool"], "sampler=vine needs env_backend=gymnasium"),
+    (["--env_backend=ray"], "env_backend must be one of gymnasium, envpool"),
+])
+def test_launcher_rejects_envpool_misuse(tmp_path, flags, message):
+  proc = run_train(f"--run_dir={tmp_path / 'run'}", *flags, timeout=120)
+  assert proc.returncode == 2
+  lines = proc.stderr.strip().splitlines()
+  assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
+  assert not (tmp_path / "run").exists()
+
+
+def test_training_on_envpool_evaluates_on_gymnasium(tmp_path):
+  from tests.helpers import train_run
+  config = preset("hopper").override(env_backend="envpool", total_steps=4096, eval_episodes=1)
+  trainer, result = train_run(config, tmp_path / "run")
+  assert result.iterations >= 2 and result.env_steps >= 4096   # autoreset rows are not counted
+  assert result.evaluation is not None and len(result.evaluation.returns) == 1

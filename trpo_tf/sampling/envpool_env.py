@@ -1,0 +1,99 @@
+"""EnvPool as a vector-env backend for single-path sampling (`--env_backend=envpool`).
+
+EnvPool steps its environments in a C++ thread pool outside the GIL. Its
+autoreset is gymnasium's NEXT_STEP (checked by tests/test_envpool.py): the step
+that ends an episode returns the final observation with terminated/truncated;
+the next step of that sub-env is a reset (action ignored, reward 0, no flags).
+That is exactly the layout single_path.py and advantages.py handle, so
+`EnvPoolVectorEnv` only adapts construction and seeding (EnvPool takes its seed
+when the pool is built, so `reset(seed)` rebuilds the pool).
+
+Tasks: EnvPool's MuJoCo v5 definitions, and ALE games configured to this
+library's Atari protocol (sampling/atari.py): sticky actions p = 0.25 (EnvPool's
+default is 0), up to 30 no-ops, frame skip 4 with max-pooling, 84×84 grey with
+area resizing, a 4-frame stack, the v5 cap of 27,000 agent steps (108,000
+frames), the minimal action set, FIRE after reset only with fire_reset (EnvPool's
+default presses it), and terminal_on_life_loss as EnvPool's episodic life (a lost
+life ends the training episode; the game goes on until the real game over).
+Spaces are the gymnasium env's, so networks and exports do not depend on the backend.
+"""
+
+from typing import Optional
+
+import gymnasium as gym
+import numpy as np
+
+from trpo_tf.config import ConfigError
+from trpo_tf.sampling import atari
+
+MUJOCO_V5 = ("Ant-v5", "HalfCheetah-v5", "Hopper-v5", "Humanoid-v5", "HumanoidStandup-v5",
+             "InvertedDoublePendulum-v5", "InvertedPendulum-v5", "Pusher-v5", "Reacher-v5", "Swimmer-v5",
+             "Walker2d-v5")
+
+
+def envpool_task(env_id: str) -> str:
+  """EnvPool's name for a gymnasium id; ConfigError (one line) if EnvPool lacks it."""
+  try:
+    import envpool
+  except ImportError:
+    raise ConfigError("env_backend=envpool needs the envpool package: pip install envpool==1.2.5 "
+                      "(make train / make test install it)") from None
+  task = env_id[len("ALE/"):] if atari.is_atari(env_id) else env_id
+  if (atari.is_atari(env_id) and task in envpool.list_all_envs()) or env_id in MUJOCO_V5:
+    return task
+  raise ConfigError(f"env_backend=envpool does not support {env_id!r}; it supports {', '.join(MUJOCO_V5)} and "
+                    "ALE/<Game>-v5 ids (use --env_backend=gymnasium for anything else)")
+
+
+class EnvPoolVectorEnv:
+  """The part of gymnasium's VectorEnv API that the samplers use, over an EnvPool pool."""
+
+  def __init__(self, env_id: str, num_envs: int, num_threads: int = 1, terminal_on_life_loss: bool = False,
+               fire_reset: bool = False, seed: int = 0):
+    self._task = envpool_task(env_id)
+    self.num_envs, self._threads = num_envs, num_threads
+    self._kwargs = {}
+    if atari.is_atari(env_id):
+      self._kwargs = dict(repeat_action_probability=atari.STICKY_PROBABILITY, noop_max=30, frame_skip=4,
+                          stack_num=atari.FRAME_STACK, img_height=atari.SCREEN_SIZE, img_width=atari.SCREEN_SIZE,
+                          gray_scale=True, use_inter_area_resize=True, max_episode_steps=27_000,
+                          full_action_space=False, reward_clip=False, use_fire_reset=fire_reset,
+                          episodic_life=terminal_on_life_loss)
+    from trpo_tf.sampling.envs import make_env   # the gymnasium env's spaces: the same networks either way
+    reference = make_env(env_id)
+    self.single_observation_space, self.single_action_space = reference.observation_space, reference.action_space
+    reference.close()
+    self._pool, self._seed = None, None
+    self._build(seed)
+
+  def reset(self, seed: Optional[int] = None):
+    if seed is not None and seed != self._seed:
+      self._build(seed)
+    return self._pool.reset()
+
+  def step(self, actions: np.ndarray):
+    obs, reward, terminated, truncated, info = self._pool.step(np.asarray(actions))
+    return obs, reward, terminated.astype(bool), truncated.astype(bool), info
+
+  def close(self) -> None:
+    if self._pool is not None:
+      self._pool.close()
+      self._pool = None
+
+  def _build(self, seed: int) -> None:
+    import envpool
+    self.close()
+    self._pool = envpool.make_gymnasium(self._task, num_envs=self.num_envs, num_threads=self._threads,
+                                        seed=int(seed), **self._kwargs)
+    self._seed = seed
+    if self._pool.single_observation_space.shape != self.single_observation_space.shape or \
+        _actions(self._pool.single_action_space) != _actions(self.single_action_space):
+      raise ConfigError(f"EnvPool's {self._task} has spaces {self._pool.single_observation_space}, "
+                        f"{self._pool.single_action_space}; gymnasium's differ")
+
+
+def _actions(space: gym.Space):
+  if isinstance(space, gym.spaces.Discrete):
+    return ("discrete", int(space.n))
+  return ("box", space.shape, tuple(np.asarray(space.low, np.float64).ravel()),
+          tuple(np.asarray(space.high, np.float64).ravel()))
