@@ -26,7 +26,7 @@ test: $(STAMP)
 	$(PY) -m pytest tests
 
 bench: $(STAMP)
-	$(PY) benchmarks/throughput.py
+	$(PY) benchmarks/throughput.py --presets hopper --backends gymnasium,envpool
 	$(PY) benchmarks/serving_throughput.py
 
 clean-venv:

@@ -1,0 +1,165 @@
+"""EnvPool vs gymnasium: the evidence that the EnvPool backend trains on the same tasks.
+
+  python benchmarks/envpool_parity.py --random [--envs hopper,...] [--episodes 200]
+  python benchmarks/envpool_parity.py --learning [--envs hopper,halfcheetah] [--seeds 0,1,2]
+
+--random: per task, spaces side by side, then random-policy episodes (uniform actions)
+collected through trpo_tf's own sampler on each backend, and two-sample tests of
+their returns and lengths (Welch's t with a normal approximation, n ≥ 200 each, and
+the two-sample Kolmogorov-Smirnov test). Writes envpool_random_parity.{md,csv}.
+--learning: the presets trained for 1M steps on each backend (gymnasium runs are
+the suite's own, EnvPool runs the "envpool" variant; see suite.py), final
+deterministic evaluations on gymnasium's env in a table and a PNG per task.
+"""
+
+import argparse
+import csv
+import math
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from plot_curves import plot_groups
+from suite import RESULTS, add_run_flags, ensure_runs, steps_tag, summarise
+
+from trpo_tf.config import SamplerConfig
+from trpo_tf.sampling.factory import make_sampler
+
+ENV_IDS = {"swimmer": "Swimmer-v5", "hopper": "Hopper-v5", "walker2d": "Walker2d-v5",
+           "halfcheetah": "HalfCheetah-v5", "ant": "Ant-v5"}
+BACKENDS = ("gymnasium", "envpool")
+
+
+class UniformActor:
+  def __init__(self, space, seed: int):
+    self.space, self.rng = space, np.random.default_rng(seed)
+
+  def start_batch(self, vector_step):
+    pass
+
+  def __call__(self, obs):
+    shape = (len(obs),) + self.space.shape
+    return self.rng.uniform(self.space.low, self.space.high, shape).astype(np.float32)
+
+
+def random_episodes(env_id: str, backend: str, episodes: int, seed: int = 0):
+  """(returns, lengths) of the first `episodes` episodes of a uniform-random policy on 8 envs."""
+  sampler = make_sampler(SamplerConfig(env_id=env_id, num_envs=8, env_backend=backend, normalize_rewards=False),
+                         gamma=0.99, seed=seed)
+  sampler.reset(seed)
+  actor = UniformActor(sampler.action_space, seed)
+  returns, lengths = [], []
+  while len(returns) < episodes:
+    batch = sampler.collect(actor, 256)
+    returns += batch.episode_returns
+    lengths += batch.episode_lengths
+  own = getattr(sampler.env, "_pool", None)   # EnvPool's own spaces (the sampler exposes gymnasium's)
+  spaces = (own.single_observation_space, own.single_action_space) if own is not None else \
+      (sampler.observation_space, sampler.action_space)
+  sampler.close()
+  return np.array(returns[:episodes]), np.array(lengths[:episodes]), spaces
+
+
+def _spaces(spaces) -> str:
+  obs, act = spaces
+  return f"obs {obs.shape} {obs.dtype}, actions {act}"
+
+
+def welch_p(a: np.ndarray, b: np.ndarray) -> float:
+  """Two-sided p of Welch's t statistic, normal approximation (fine for n ≥ 200)."""
+  se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+  if se == 0:
+    return 1.0 if a.mean() == b.mean() else 0.0
+  return math.erfc(abs(a.mean() - b.mean()) / se / math.sqrt(2))
+
+
+def ks_p(a: np.ndarray, b: np.ndarray) -> float:
+  """Two-sample Kolmogorov-Smirnov test, asymptotic p-value."""
+  grid = np.sort(np.concatenate([a, b]))
+  d = np.max(np.abs(np.searchsorted(np.sort(a), grid, side="right") / len(a) -
+                    np.searchsorted(np.sort(b), grid, side="right") / len(b)))
+  n = len(a) * len(b) / (len(a) + len(b))
+  lam = (math.sqrt(n) + 0.12 + 0.11 / math.sqrt(n)) * d
+  if lam < 1e-3:
+    return 1.0
+  return float(min(1.0, max(0.0, 2 * sum((-1) ** (k - 1) * math.exp(-2 * k * k * lam * lam) for k in range(1, 101)))))
+
+
+def random_parity(envs, episodes: int) -> None:
+  rows = []
+  for env in envs:
+    data = {b: random_episodes(ENV_IDS[env], b, episodes) for b in BACKENDS}
+    (g_ret, g_len, g_spaces), (e_ret, e_len, e_spaces) = data["gymnasium"], data["envpool"]
+    row = dict(env_id=ENV_IDS[env], episodes=episodes, gym_spaces=_spaces(g_spaces), envpool_spaces=_spaces(e_spaces),
+               gym_return=g_ret.mean(), envpool_return=e_ret.mean(), gym_return_std=g_ret.std(),
+               envpool_return_std=e_ret.std(), return_welch_p=welch_p(g_ret, e_ret), return_ks_p=ks_p(g_ret, e_ret),
+               gym_length=g_len.mean(), envpool_length=e_len.mean(), length_welch_p=welch_p(g_len, e_len),
+               length_ks_p=ks_p(g_len, e_len))
+    rows.append(row)
+    print(f"{row['env_id']}: return {row['gym_return']:.2f} vs {row['envpool_return']:.2f} "
+          f"(Welch p {row['return_welch_p']:.3f}, KS p {row['return_ks_p']:.3f}); length {row['gym_length']:.1f} vs "
+          f"{row['envpool_length']:.1f} (Welch p {row['length_welch_p']:.3f}, KS p {row['length_ks_p']:.3f})",
+          flush=True)
+  lines = ["| task | gymnasium spaces | EnvPool spaces | episodes per backend | return gymnasium | return EnvPool | Welch p | KS p "
+           "| length gymnasium | length EnvPool | Welch p | KS p |", "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+  for r in rows:
+    lines.append(f"| {r['env_id']} | {r['gym_spaces']} | {r['envpool_spaces']} | {r['episodes']} | {r['gym_return']:.2f} ± {r['gym_return_std']:.2f} "
+                 f"| {r['envpool_return']:.2f} ± {r['envpool_return_std']:.2f} | {r['return_welch_p']:.3f} | "
+                 f"{r['return_ks_p']:.3f} | {r['gym_length']:.1f} | {r['envpool_length']:.1f} | "
+                 f"{r['length_welch_p']:.3f} | {r['length_ks_p']:.3f} |")
+  table = "\n".join(lines)
+  print(table)
+  with open(os.path.join(RESULTS, "envpool_random_parity.md"), "w") as f:
+    f.write(table + "\n")
+  with open(os.path.join(RESULTS, "envpool_random_parity.csv"), "w", newline="") as f:
+    writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+def learning_parity(envs, args) -> None:
+  seeds = [int(s) for s in args.seeds.split(",")]
+  ensure_runs(envs, seeds, args.steps, args.jobs, extra=["--env_backend=envpool"], variant="envpool",
+              fresh=args.fresh)
+  ensure_runs(envs, seeds, args.steps, args.jobs, fresh=args.fresh)
+  tag = steps_tag(args.steps)
+  lines = ["| task | backend | mean ± std | per seed | train time / run |", "|---|---|---:|---|---:|"]
+  for env in envs:
+    groups = {b: [summarise(env, s, args.steps, "" if b == "gymnasium" else b) for s in seeds] for b in BACKENDS}
+    for backend, runs in groups.items():
+      means = np.array([r.eval_mean for r in runs])
+      lines.append(f"| {ENV_IDS[env]} | {backend} | {means.mean():,.0f} ± {means.std():,.0f} | "
+                   f"{' / '.join(f'{m:,.0f}' for m in means)} | {np.mean([r.train_seconds for r in runs]):.0f} s |")
+    plot_groups({b: [r.run_dir for r in runs] for b, runs in groups.items()},
+                os.path.join(RESULTS, f"envpool_{env}_{tag}.png"),
+                title=f"{ENV_IDS[env]}: gymnasium vs EnvPool sampling, {len(seeds)} seeds",
+                final_points={b: [(r.env_steps, r.eval_mean) for r in runs] for b, runs in groups.items()})
+  table = "\n".join(lines)
+  print(table)
+  with open(os.path.join(RESULTS, f"envpool_learning_{tag}.md"), "w") as f:
+    f.write(table + "\n")
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  add_run_flags(parser, "hopper,halfcheetah")
+  parser.add_argument("--random", action="store_true", help="random-policy episode parity")
+  parser.add_argument("--learning", action="store_true", help="learning parity (1M-step runs)")
+  parser.add_argument("--episodes", type=int, default=200)
+  args = parser.parse_args()
+  envs = args.envs.split(",")
+  if not (args.random or args.learning) or any(e not in ENV_IDS for e in envs):
+    raise SystemExit(f"error: pass --random and/or --learning, with --envs from {sorted(ENV_IDS)}")
+  if args.random:
+    random_parity(envs, args.episodes)
+  if args.learning:
+    learning_parity(envs, args)
+
+
+if __name__ == "__main__":
+  main()
