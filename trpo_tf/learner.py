@@ -68,6 +68,8 @@ class TRPOLearner:
     self._finished = None   # its info once finished, until the next step reports it
     self._values = tf.function(value_net, reduce_retracing=True)
     self._targets = tf.function(self._targets_impl, reduce_retracing=True)
+    normalizer = getattr(policy, "normalizer", None)   # TF-Agents networks have none
+    self._update_normalizer = None if normalizer is None else tf.function(normalizer.update, reduce_retracing=True)
     self.value_wait_seconds = 0.0   # time step() and wait() spent waiting for an overlapped fit
 
   @property
@@ -85,9 +87,8 @@ class TRPOLearner:
       trpo_info, vine_info = self._vine_step(batch.vine, iteration)
     else:
       trpo_info = self.updater.update(targets.obs, targets.actions, targets.advantages, iteration)
-    normalizer = getattr(self.policy, "normalizer", None)
-    if normalizer is not None:
-      normalizer.update(targets.obs)
+    if self._update_normalizer is not None:
+      self._update_normalizer(targets.obs)
     if self._pool is not None:
       self._pending = self._pool.submit(self.fitter.fit, targets.obs, targets.returns, iteration)
     else:
