@@ -90,6 +90,8 @@ class TRPOLearner:
     if self._update_normalizer is not None:
       self._update_normalizer(targets.obs)
     if self._pool is not None:
+      if not tf.executing_eagerly():
+        raise RuntimeError("overlap_value_fit needs eager execution; compile step() only without it")
       self._pending = self._pool.submit(self.fitter.fit, targets.obs, targets.returns, iteration)
     else:
       fit_info = self.fitter.fit(targets.obs, targets.returns, iteration)
