@@ -7,8 +7,8 @@
 collected through trpo_tf's own sampler on each backend, and two-sample tests of
 their returns and lengths (Welch's t with a normal approximation, n ≥ 200 each, and
 the two-sample Kolmogorov-Smirnov test). Writes envpool_random_parity.{md,csv}.
---learning: the presets trained for 1M steps on each backend (gymnasium runs are
-the suite's own, EnvPool runs the "envpool" variant; see suite.py), final
+--learning: the presets trained for 1M steps on each backend (run variants
+"gymnasium" and "envpool" in benchmarks/runs/; see suite.py), final
 deterministic evaluations on gymnasium's env in a table and a PNG per task.
 """
 
@@ -124,13 +124,13 @@ def random_parity(envs, episodes: int) -> None:
 
 def learning_parity(envs, args) -> None:
   seeds = [int(s) for s in args.seeds.split(",")]
-  ensure_runs(envs, seeds, args.steps, args.jobs, extra=["--env_backend=envpool"], variant="envpool",
-              fresh=args.fresh)
-  ensure_runs(envs, seeds, args.steps, args.jobs, fresh=args.fresh)
+  for backend in BACKENDS:   # explicit, whatever the presets' default backend is
+    ensure_runs(envs, seeds, args.steps, args.jobs, extra=[f"--env_backend={backend}"], variant=backend,
+                fresh=args.fresh)
   tag = steps_tag(args.steps)
   lines = ["| task | backend | mean ± std | per seed | train time / run |", "|---|---|---:|---|---:|"]
   for env in envs:
-    groups = {b: [summarise(env, s, args.steps, "" if b == "gymnasium" else b) for s in seeds] for b in BACKENDS}
+    groups = {b: [summarise(env, s, args.steps, b) for s in seeds] for b in BACKENDS}
     for backend, runs in groups.items():
       means = np.array([r.eval_mean for r in runs])
       lines.append(f"| {ENV_IDS[env]} | {backend} | {means.mean():,.0f} ± {means.std():,.0f} | "
