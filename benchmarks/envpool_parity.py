@@ -13,7 +13,6 @@ deterministic evaluations on gymnasium's env in a table and a PNG per task.
 """
 
 import argparse
-import csv
 import math
 import os
 import sys
@@ -25,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from plot_curves import plot_groups
-from suite import RESULTS, add_run_flags, ensure_runs, steps_tag, summarise
+from suite import RESULTS, add_run_flags, ensure_runs, steps_tag, summarise, write_rows
 
 from trpo_tf.config import SamplerConfig
 from trpo_tf.sampling.factory import make_sampler
@@ -116,10 +115,7 @@ def random_parity(envs, episodes: int) -> None:
   print(table)
   with open(os.path.join(RESULTS, "envpool_random_parity.md"), "w") as f:
     f.write(table + "\n")
-  with open(os.path.join(RESULTS, "envpool_random_parity.csv"), "w", newline="") as f:
-    writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
+  write_rows(rows, os.path.join(RESULTS, "envpool_random_parity.csv"))
 
 
 def learning_parity(envs, args) -> None:

@@ -125,6 +125,14 @@ def write_csv(summaries: List[RunSummary], path: str) -> None:
       w.writerow([s.preset, s.seed, s.env_steps, f"{s.eval_mean:.1f}", f"{s.eval_std:.1f}", f"{s.train_seconds:.0f}"])
 
 
+def write_rows(rows: List[dict], path: str) -> None:
+  """A list of same-keyed dicts as a CSV file (the benchmarks' raw tables)."""
+  with open(path, "w", newline="") as f:
+    writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+
+
 def by_preset(summaries: List[RunSummary]) -> Dict[str, List[RunSummary]]:
   out: Dict[str, List[RunSummary]] = {}
   for s in summaries:

@@ -10,7 +10,6 @@ end-to-end env steps/s (collection included; the driver is compiled in both).
 """
 
 import argparse
-import csv
 import os
 import sys
 import time
@@ -18,6 +17,7 @@ import time
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import tensorflow as tf
 from tf_agents.drivers import dynamic_step_driver
@@ -25,6 +25,8 @@ from tf_agents.environments import batched_py_environment, tf_py_environment
 from tf_agents.networks import actor_distribution_network, value_network
 from tf_agents.replay_buffers import tf_uniform_replay_buffer
 from tf_agents.utils import common
+
+from suite import write_rows
 
 from trpo_tf.runtime import configure_tensorflow
 from trpo_tf.tf_agents import GymnasiumEnvironment, TRPOAgent, categorical_projection_net
@@ -87,10 +89,7 @@ def main():
           f"{eager['train_ms'] / compiled['train_ms']:.2f}× | {eager['steps_per_second']:.0f} | "
           f"{compiled['steps_per_second']:.0f} |")
   if args.csv:
-    with open(args.csv, "w", newline="") as f:
-      writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-      writer.writeheader()
-      writer.writerows(rows)
+    write_rows(rows, args.csv)
 
 
 if __name__ == "__main__":

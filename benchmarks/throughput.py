@@ -14,7 +14,6 @@ gymnasium; issue 12, >= 10,000 training steps/s and ratio >= 1.5 with EnvPool.
 """
 
 import argparse
-import csv
 import os
 import shutil
 import sys
@@ -30,6 +29,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 from overrides import parse_sets
+from suite import write_rows
 from trpo_tf.presets import preset
 from trpo_tf.sampling.envpool_env import EnvPoolVectorEnv
 from trpo_tf.sampling.envs import make_vector_env
@@ -114,10 +114,7 @@ def main():
             f"{r['sample_s']:.1f} / {r['update_s']:.1f} ({r['value_wait_s']:.1f}) / {r['other_s']:.1f} | "
             f"{r['minutes_per_1m']:.1f} min |")
   if args.csv:
-    with open(args.csv, "w", newline="") as f:
-      w = csv.DictWriter(f, fieldnames=list(rows[0]))
-      w.writeheader()
-      w.writerows(rows)
+    write_rows(rows, args.csv)
     print(f"wrote {args.csv}")
 
 
