@@ -11,7 +11,7 @@ import typing
 
 from absl import flags
 
-from trpo_tf.config import ConfigError, ExperimentConfig, field_help
+from trpo_tf.config import ConfigError, ExperimentConfig
 
 _DEFINERS = {bool: flags.DEFINE_bool, int: flags.DEFINE_integer, float: flags.DEFINE_float,
              str: flags.DEFINE_string}
@@ -30,7 +30,7 @@ def define_config_flags(flag_values=flags.FLAGS) -> None:
   for section, field, kind in config_fields():
     default = getattr(getattr(defaults, section), field.name)
     shown = ",".join(str(v) for v in default) if isinstance(default, tuple) else default
-    help_text = f"{field_help(type(getattr(defaults, section)), field.name)} " \
+    help_text = f"{field.metadata['help']} " \
                 f"[{section}; default {shown!r} unless the preset sets it]"
     if typing.get_origin(kind) is tuple:
       flags.DEFINE_list(field.name, None, help_text + "; comma-separated", flag_values=flag_values)

@@ -98,7 +98,6 @@ class Trainer:
           self._checkpoint()
         if cfg.run.export_dir and cfg.run.export_every and self._iterations() % cfg.run.export_every == 0:
           self.export()
-      self.learner.wait()
       if self.manager.latest_checkpoint is None or \
           not self.manager.latest_checkpoint.endswith(f"-{self._iterations()}"):
         self._checkpoint()
