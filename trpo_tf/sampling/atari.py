@@ -7,10 +7,11 @@ gymnasium's AtariPreprocessing: up to 30 no-op starts, frame skip 4 (max over
 the last two frames), grey scale, 84×84; then a stack of the last 4 frames.
 Observations stay uint8 end to end, shape (4, 84, 84): 28,224 bytes per stored
 step, cast to float and scaled by 1/255 only inside the network.
-terminal_on_life_loss ends training episodes at every lost life (off by
-default; evaluation never uses it). fire_reset presses FIRE after every reset
-in games that need it to start (Breakout: the ball is only served on FIRE), as
-in the DQN-era wrappers; with terminal_on_life_loss that is after every life.
+terminal_on_life_loss ends training episodes at every lost life while the
+game goes on (EpisodicLife below; off by default; evaluation never uses it).
+fire_reset presses FIRE after every reset in games that need it to start
+(Breakout: the ball is only served on FIRE), as in the DQN-era wrappers; with
+terminal_on_life_loss that is after every life.
 """
 
 import gymnasium as gym
@@ -57,6 +58,44 @@ class StickyActions(gym.Wrapper):
     return self.env.step(self.last_action)
 
 
+class EpisodicLife(gym.Wrapper):
+  """A lost life ends the training episode; the game goes on with one life fewer (Mnih et al. 2015).
+
+  step() reports `terminated` when ALE's lives counter drops. The vector env's
+  autoreset then calls reset(), which continues the same game with one NOOP
+  step instead of resetting ALE; only a real game over, a truncation or an
+  explicitly seeded reset starts a new game. (gymnasium's own
+  AtariPreprocessing(terminal_on_life_loss=True) resets the whole game there,
+  so the agent would only ever play its first life.)
+  """
+
+  def __init__(self, env):
+    super().__init__(env)
+    self.lives = 0
+    self.game_over = True
+
+  def reset(self, *, seed=None, options=None):
+    obs = info = None
+    if not self.game_over and seed is None and options is None:
+      obs, _, terminated, truncated, info = self.env.step(0)   # NOOP: the next life starts
+      if terminated or truncated:
+        obs = None
+    if obs is None:
+      obs, info = self.env.reset(seed=seed, options=options)
+    self.game_over = False
+    self.lives = self.env.unwrapped.ale.lives()
+    return obs, info
+
+  def step(self, action):
+    obs, reward, terminated, truncated, info = self.env.step(action)
+    self.game_over = bool(terminated or truncated)
+    lives = self.env.unwrapped.ale.lives()
+    if lives < self.lives:
+      terminated = True
+    self.lives = lives
+    return obs, reward, terminated, truncated, info
+
+
 class FireReset(gym.Wrapper):
   """Takes the FIRE action once after each reset (for games whose play starts on FIRE)."""
 
@@ -77,8 +116,9 @@ def make_atari_env(env_id: str, terminal_on_life_loss: bool = False, noop_max: i
   register()
   env = gym.make(env_id, frameskip=1, repeat_action_probability=0.0, **kwargs)  # both done by wrappers
   env = gym.wrappers.AtariPreprocessing(StickyActions(env), noop_max=noop_max, frame_skip=4, screen_size=SCREEN_SIZE,
-                                        terminal_on_life_loss=terminal_on_life_loss, grayscale_obs=True,
-                                        scale_obs=False)
+                                        grayscale_obs=True, scale_obs=False)
+  if terminal_on_life_loss:
+    env = EpisodicLife(env)
   if fire_reset and "FIRE" in env.unwrapped.get_action_meanings():
     env = FireReset(env)
   return gym.wrappers.FrameStackObservation(env, FRAME_STACK)

@@ -14,7 +14,8 @@ whole wrapper chain must be captured, not just the physics:
     whose previous action and RNG are saved here;
   - classic control: the `state` vector (and CartPole's post-termination counter);
   - wrappers: TimeLimit's step counter, AtariPreprocessing's frame buffers and
-    lives, FrameStackObservation's frame queue.
+    lives, EpisodicLife's lives and game-over flag, FrameStackObservation's
+    frame queue.
 Anything else raises ConfigError naming what cannot be restored, because a vine
 rollout from a wrongly restored state would silently bias Q.
 """
@@ -43,7 +44,7 @@ def _base_kind(base) -> str:
     return "mujoco"
   if module.startswith("ale_py"):
     return "ale"
-  if module.startswith("gymnasium.envs.classic_control") and hasattr(base, "state"):
+  if module.startswith("gymnasium.envs.classic_control"):   # `state` (Pendulum's appears at reset)
     return "classic"
   return ""
 
@@ -85,6 +86,12 @@ class _WrapperState:
     buffers, w.lives, w.game_over = state
     for dst, src in zip(w.obs_buffer, buffers):
       dst[...] = src
+
+  @staticmethod
+  def EpisodicLife(w, state=None):
+    if state is None:
+      return w.lives, w.game_over
+    w.lives, w.game_over = state
 
   @staticmethod
   def FrameStackObservation(w, state=None):
