@@ -55,6 +55,7 @@ def main(argv):
   except (OSError, KeyError, ValueError) as e:
     print(f"error: {e}", file=sys.stderr)
     return 2
+  preflight.load_tensorflow()
   from trpo_tf.config import ConfigError
   from trpo_tf.evaluation import run_episodes
   from trpo_tf import video

@@ -31,6 +31,7 @@ def main(argv):
   if not os.path.exists(os.path.join(run_dir, "config.json")):
     print(f"error: cannot export: {run_dir} is not a run directory (no config.json)", file=sys.stderr)
     return 2
+  preflight.load_tensorflow()
   from trpo_tf.export import ExportError, export_policy, restore_policy
   base = FLAGS.export_dir or preflight.default_export_dir(run_dir)
   try:

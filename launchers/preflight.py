@@ -16,8 +16,39 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def quiet_tensorflow() -> None:
-  """Hide TensorFlow's C++ start-up logging unless the user chose a level."""
+  """Hide TensorFlow's C++ logging unless the user chose a level (see load_tensorflow)."""
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def load_tensorflow():
+  """Imports TensorFlow and initialises its devices with the C++ start-up lines hidden.
+
+  TF_CPP_MIN_LOG_LEVEL does not reach the lines absl prints before its logging
+  is initialised ("Could not find cuda drivers", "failed call to cuInit" on
+  CPU machines), so stderr's file descriptor is pointed at a temporary file for
+  the import and device discovery; if that fails, what was written is replayed.
+  A user who set TF_CPP_MIN_LOG_LEVEL (to anything but our default) sees everything.
+  """
+  if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2") != "2" or "tensorflow" in sys.modules:
+    import tensorflow as tf
+    return tf
+  import tempfile
+  sys.stderr.flush()
+  saved = os.dup(2)
+  with tempfile.TemporaryFile() as captured:
+    os.dup2(captured.fileno(), 2)
+    try:
+      import tensorflow as tf
+      tf.config.list_physical_devices()
+    except BaseException:
+      os.dup2(saved, 2)
+      captured.seek(0)
+      sys.stderr.write(captured.read().decode(errors="replace"))
+      raise
+    finally:
+      os.dup2(saved, 2)
+      os.close(saved)
+  return tf
 
 
 def default_run_dir(config: ExperimentConfig, prefix: str = "") -> str:

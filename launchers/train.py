@@ -66,6 +66,7 @@ def main(argv):
       run.check_resumable(config)
     else:
       run.check_fresh()
+    preflight.load_tensorflow()
     from trpo_tf.trainer import Trainer
     trainer = Trainer(config, run_dir, resume=FLAGS.resume, show_progress=FLAGS.progress)
   except ConfigError as e:

@@ -97,6 +97,7 @@ def main(argv):
   if os.path.exists(os.path.join(run_dir, "policy")):
     return preflight.fail(ConfigError(f"{run_dir} already holds a saved policy; choose another --run_dir"))
 
+  preflight.load_tensorflow()
   import keras
   import tensorflow as tf
   from tf_agents.drivers import dynamic_step_driver
