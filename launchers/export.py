@@ -37,7 +37,8 @@ def main(argv):
   try:
     policy, obs_space, act_space, config, path = restore_policy(run_dir, FLAGS.checkpoint)
     version = export_policy(policy, obs_space, act_space, base,
-                            {"env_id": config.sampler.env_id, "checkpoint": path, "run_dir": run_dir})
+                            {"env_id": config.sampler.env_id, "checkpoint": os.path.basename(path),
+                             "run_name": os.path.basename(run_dir)})
   except ExportError as e:
     print(f"error: {e}", file=sys.stderr)
     return 2

@@ -9,6 +9,7 @@ One iteration with N envs × T steps:
 What is built for a config is the builder's business (builder.py).
 """
 
+import os
 import time
 from typing import NamedTuple, Optional
 
@@ -124,7 +125,7 @@ class Trainer:
   def export(self) -> str:
     """Writes the current policy as the next SavedModel version under config.run.export_dir."""
     metadata = {"env_id": self.config.sampler.env_id, "env_steps": self._steps(),
-                "iteration": self._iterations(), "run_dir": self.run.path}
+                "iteration": self._iterations(), "run_name": os.path.basename(self.run.path)}
     path = export_policy(self.policy, self.sampler.observation_space, self.sampler.action_space,
                          self.config.run.export_dir, metadata)
     self.exports.append(path)
