@@ -29,7 +29,7 @@ setup(
         "test": ["pytest==9.2.0", "ruff==0.17.5"],   # ruff: the lint `make test` runs (ruff.toml)
         "bench": ["matplotlib==3.11.2"],
         "serving": ["tensorflow-serving-api==2.21.0"],   # gRPC client protos (examples/serving_client.py)
-        "video": ["imageio-ffmpeg==0.8.1"],              # launchers/evaluate.py --video_dir (MP4)
+        "video": ["imageio-ffmpeg==0.8.1", "pygame-ce==2.5.8"],   # evaluate.py --video_dir: MP4; classic control draws with pygame(-ce, gymnasium 1.4's choice)
         "envpool": ["envpool==1.2.5"],                   # --env_backend=envpool (sampling/envpool_env.py)
     },
 )

@@ -62,6 +62,30 @@ def default_export_dir(run_dir: str) -> str:
   return os.path.join(REPO, "exported_models", os.path.basename(os.path.abspath(run_dir)))
 
 
+_SYSTEM_TREES = ("/proc", "/sys", "/dev")
+
+
+def check_writable_dir(path: str, what: str) -> None:
+  """ConfigError unless `path` is, or can be created as, a directory we can write into.
+
+  Checked without creating anything: the nearest existing ancestor must be a
+  writable directory (not a file), outside the kernel's /proc, /sys and /dev.
+  """
+  full = os.path.abspath(path)
+  if any(full == t or full.startswith(t + os.sep) for t in _SYSTEM_TREES):
+    raise ConfigError(f"{what} {full} is inside a system directory ({full.split(os.sep)[1]}); choose another")
+  probe = full
+  while not os.path.exists(probe):
+    parent = os.path.dirname(probe)
+    if parent == probe:
+      break
+    probe = parent
+  if not os.path.isdir(probe):
+    raise ConfigError(f"{what} {full} cannot be created: {probe} is a file, not a directory")
+  if not os.access(probe, os.W_OK | os.X_OK):
+    raise ConfigError(f"{what} {full} is not writable (no write permission on {probe})")
+
+
 def check_environment(config: ExperimentConfig) -> None:
   """The env exists and has supported spaces (EnvPool has it, if chosen); vine needs simulator save/restore."""
   from trpo_tf.sampling.envs import make_env, make_training_env

@@ -21,6 +21,7 @@ preflight.quiet_tensorflow()
 from absl import app, flags, logging  # noqa: E402
 
 from launchers.flags_util import config_overrides, define_config_flags  # noqa: E402
+from launchers.interrupts import GracefulStop  # noqa: E402
 from trpo_tf.config import ConfigError  # noqa: E402
 from trpo_tf.presets import PRESETS  # noqa: E402
 
@@ -45,25 +46,50 @@ def build_config():
   return preset(FLAGS.preset).override(**overrides)
 
 
+def choose_export_dir(config, run_dir):
+  """--export/--noexport given: they decide; on a resume without them the run keeps its own choice."""
+  if FLAGS.resume and not FLAGS["export"].present:
+    return config
+  if not FLAGS.export:
+    return config.override(export_dir="")
+  if not config.run.export_dir:
+    return config.override(export_dir=preflight.default_export_dir(run_dir))
+  return config
+
+
+def report_resume_changes(saved, config) -> None:
+  """Says which settings a resume changes (they are recorded in the run's config.json)."""
+  old, new = saved.to_dict(), config.to_dict()
+  changes = [f"{k} {old[s][k]!r} → {new[s][k]!r}" for s in old for k in old[s] if old[s][k] != new[s][k]]
+  if changes:
+    print(f"resume changes {', '.join(changes)} (recorded in config.json)", flush=True)
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
   logging.set_verbosity(logging.WARNING)  # TF's checkpoint saver logs at INFO on every save
+  with GracefulStop() as stop:   # from here on, Ctrl-C / SIGTERM stop at the next safe point
+    return train(stop)
+
+
+def train(stop: GracefulStop) -> int:
   try:
     config = build_config()
     if FLAGS.print_config:
       return preflight.print_config(config)
     run_dir = FLAGS.run_dir or preflight.default_run_dir(config)
-    if FLAGS.export and not config.run.export_dir:
-      config = config.override(export_dir=preflight.default_export_dir(run_dir))
-    elif not FLAGS.export:
-      config = config.override(export_dir="")
+    config = choose_export_dir(config, run_dir)
     # Everything that can be wrong with the input is checked before TensorFlow loads.
     from trpo_tf.checkpoints import RunDirectory
+    preflight.check_writable_dir(run_dir, "--run_dir")
+    if config.run.export_dir:
+      preflight.check_writable_dir(config.run.export_dir, "--export_dir")
     preflight.check_environment(config)
     run = RunDirectory(run_dir)
     if FLAGS.resume:
       run.check_resumable(config)
+      report_resume_changes(run.load_config(), config)
     else:
       run.check_fresh()
     preflight.load_tensorflow()
@@ -72,10 +98,24 @@ def main(argv):
   except ConfigError as e:
     return preflight.fail(e)
   print(f"run directory: {trainer.run.path}", flush=True)
+  if FLAGS.resume:
+    print(f"resuming from {os.path.basename(trainer.resumed_from)} ({trainer.env_steps.numpy()} env steps)"
+          if trainer.resumed_from else "the run has no checkpoint yet: starting it from iteration 0 with its "
+          "saved config", flush=True)
   try:
-    result = trainer.train()
+    result = trainer.train(should_stop=stop)
   finally:
     trainer.close()
+  if result.status == "already_finished":
+    print(f"nothing to do: the run already finished at {result.env_steps} env steps (total_steps); no new export "
+          f"or evaluation ({os.path.join(trainer.run.path, 'finished.json')}). Pass a larger --total_steps "
+          "to train on.")
+    return 0
+  if result.status == "interrupted":
+    print(f"interrupted at {result.env_steps} env steps (iteration {result.iterations}); checkpoint saved in "
+          f"{trainer.run.checkpoint_dir}\ncontinue with: python launchers/train.py --run_dir={trainer.run.path} "
+          "--resume", file=sys.stderr, flush=True)
+    return stop.exit_code
   print(f"trained {result.env_steps} env steps in {result.iterations} iterations, "
         f"{result.wall_seconds:.0f} s ({result.sample_seconds:.0f} s sampling, "
         f"{result.update_seconds:.0f} s updates)", flush=True)

@@ -94,6 +94,10 @@ def main(argv):
     return preflight.fail(e)
   sc, run = config.sampler, config.run
   run_dir = os.path.abspath(FLAGS.run_dir or preflight.default_run_dir(config, prefix="tfa-"))
+  try:
+    preflight.check_writable_dir(run_dir, "--run_dir")
+  except ConfigError as e:
+    return preflight.fail(e)
   if os.path.exists(os.path.join(run_dir, "policy")):
     return preflight.fail(ConfigError(f"{run_dir} already holds a saved policy; choose another --run_dir"))
 

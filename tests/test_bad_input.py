@@ -24,6 +24,16 @@ from trpo_tf.sampling.envs import make_env, make_vector_env
     (["--sampler=vine", "--vector_mode=async"], "sampler=vine needs vector_mode=sync"),
     (["--sampler=vine", "--vine_actions=1"], "vine_actions must be >= 2"),
     (["--sampler=tree"], "sampler must be single_path or vine"),
+    (["--max_kl=inf"], "max_kl must be a finite number, got inf"),
+    (["--cg_damping=inf"], "cg_damping must be a finite number"),
+    (["--value_learning_rate=inf"], "value_learning_rate must be a finite number"),
+    (["--obs_clip=inf"], "obs_clip must be a finite number"),
+    (["--reward_clip=inf"], "reward_clip must be a finite number"),
+    (["--log_std_init=nan"], "log_std_init must be a finite number, got nan"),
+    (["--seed=99999999999"], "seed must be in [0, "),
+    (["--seed=-1"], "seed must be in [0, "),
+    (["--policy_hidden="], "need at least one layer size"),
+    (["--env_backend=envpool", "--env_id=ALE/Breakout-v5", "--fire_reset"], "fire_reset needs env_backend=gymnasium"),
 ])
 def test_launcher_rejects_bad_flags(tmp_path, flags, message):
   run_dir = tmp_path / "run"
@@ -34,12 +44,33 @@ def test_launcher_rejects_bad_flags(tmp_path, flags, message):
   assert not run_dir.exists()
 
 
+def _one_error_line(proc, message):
+  lines = proc.stderr.strip().splitlines()
+  assert proc.returncode == 2, proc.stderr
+  assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
+
+
+def test_unusable_run_and_export_dirs_are_rejected_before_training(tmp_path):
+  a_file = tmp_path / "file"
+  a_file.write_text("x")
+  for flags, message in [
+      ([f"--run_dir={a_file}/run"], f"--run_dir {a_file}/run cannot be created: {a_file} is a file"),
+      (["--run_dir=/proc/trpo_run"], "--run_dir /proc/trpo_run is inside a system directory"),
+      ([f"--run_dir={tmp_path}/run", "--export", f"--export_dir={a_file}/models"],
+       f"--export_dir {a_file}/models cannot be created"),
+      ([f"--run_dir={tmp_path}/run", "--export", "--export_dir=/sys/models"], "inside a system directory"),
+  ]:
+    proc = run_train("--preset=cartpole", *flags, timeout=120)
+    _one_error_line(proc, message)
+  assert sorted(os.listdir(tmp_path)) == ["file"]
+
+
 def test_existing_run_is_not_touched(tmp_path):
   run_dir = tmp_path / "run"
   run_dir.mkdir()
   (run_dir / "config.json").write_text("{\"keep\": 1}")
   proc = run_train(f"--run_dir={run_dir}", "--preset=cartpole", timeout=120)
-  assert proc.returncode == 2 and "already holds a run" in proc.stderr
+  _one_error_line(proc, "already holds a run; pass --resume to continue it")
   assert (run_dir / "config.json").read_text() == "{\"keep\": 1}"
   assert sorted(os.listdir(run_dir)) == ["config.json"]
 

@@ -1,5 +1,6 @@
 """SavedModel export: loads in TF2 and in the TF1 session loader (TF Serving's path) in a fresh
-process with outputs equal to the in-memory policy; saved_model_cli; bad input; atomic versions."""
+process with outputs equal to the in-memory policy; per-row int64 seeds of `sample`; int64 discrete
+actions; saved_model_cli; bad input; atomic versions; no absolute paths in a trained export."""
 
 import json
 import os
@@ -10,6 +11,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 from tests.helpers import ROOT, run_train
 from trpo_tf.config import NetworkConfig
@@ -21,6 +23,7 @@ CASES = {
     "gaussian": (gym.spaces.Box(-np.inf, np.inf, (11,), np.float64), gym.spaces.Box(-1, 1, (3,), np.float32)),
     "categorical": (gym.spaces.Box(-np.inf, np.inf, (4,), np.float32), gym.spaces.Discrete(2)),
 }
+ENV_IDS = {"gaussian": "Hopper-v5", "categorical": "CartPole-v1"}   # environments with those spaces
 
 
 def trained_like_policy(obs_space, act_space, seed=0):
@@ -32,17 +35,70 @@ def trained_like_policy(obs_space, act_space, seed=0):
   return policy
 
 
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+  """One export per CASES entry, shared by the tests that only read it: kind → (policy, version dir)."""
+  out = {}
+  for kind, (obs_space, act_space) in CASES.items():
+    policy = trained_like_policy(obs_space, act_space)
+    base = tmp_path_factory.mktemp(f"exported-{kind}")
+    out[kind] = (policy, export_policy(policy, obs_space, act_space, str(base), {"env_id": ENV_IDS[kind]}))
+  return out
+
+
+def stateless_pair(seed: int) -> np.ndarray:
+  """The documented seed split, computed independently of trpo_tf.export: (low, high) 32-bit words."""
+  bits = int(seed) & (2 ** 64 - 1)
+  return np.array([bits & 0xFFFFFFFF, bits >> 32], np.uint32).view(np.int32)
+
+
+def policy_sample_rows(policy, kind, obs, seeds, rows):
+  """The policy's own draw for each row, alone, with that row's seed, finished as served."""
+  out = []
+  for i in rows:
+    action = policy.sample(obs[i:i + 1], tf.constant(stateless_pair(seeds[i])))[0].numpy()
+    out.append(np.clip(action, -1, 1) if kind == "gaussian" else np.int64(action))
+  return np.array(out)
+
+
+def assert_actions(kind, got, want):
+  """Discrete actions are int64 and exact; Gaussian ones float32 within round-off (row vs batch matmuls)."""
+  if kind == "gaussian":
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+  else:
+    assert got.dtype == np.int64, got.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def varied_observation(policy, kind, obs_space):
+  """An observation whose served draws vary with the seed: categorical probabilities all ≥ 0.2,
+  or a Gaussian dimension mostly inside the bounds (the trained-like weights push most means past
+  them, where clipping makes different draws equal)."""
+  candidates = np.random.default_rng(7).normal(1.0, 3.0, (256,) + obs_space.shape).astype(np.float32)
+  params = policy.dist_params(candidates)
+  if kind == "categorical":
+    score = tf.reduce_min(tf.nn.softmax(params[0]), -1).numpy()
+  else:
+    normal = tfp.distributions.Normal(params[0], tf.exp(params[1]))
+    score = tf.reduce_max(normal.cdf(1.0) - normal.cdf(-1.0), -1).numpy()   # best dimension's P(inside)
+  assert score.max() >= 0.2, score.max()
+  return candidates[np.argmax(score)]
+
+
 @pytest.mark.parametrize("kind", sorted(CASES))
-def test_fresh_process_loaders_match_in_memory_policy(tmp_path, kind):
-  obs_space, act_space = CASES[kind]
-  policy = trained_like_policy(obs_space, act_space)
-  version = export_policy(policy, obs_space, act_space, str(tmp_path / "base"), {"env_id": "x"})
+def test_fresh_process_loaders_match_in_memory_policy(tmp_path, exported, kind):
+  obs_space, _ = CASES[kind]
+  policy, version = exported[kind]
   for batch in (1, 4096):
-    obs = np.random.default_rng(batch).normal(1.0, 3.0, (batch,) + obs_space.shape).astype(np.float32)
+    rng = np.random.default_rng(batch)
+    obs = rng.normal(1.0, 3.0, (batch,) + obs_space.shape).astype(np.float32)
+    seeds = rng.integers(-2 ** 63, 2 ** 63 - 1, batch, dtype=np.int64, endpoint=True)
     np.save(tmp_path / "obs.npy", obs)
+    np.save(tmp_path / "seeds.npy", seeds)
     out = str(tmp_path / f"out{batch}")
-    proc = subprocess.run([sys.executable, CHECK, version, str(tmp_path / "obs.npy"), out],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([sys.executable, CHECK, version, str(tmp_path / "obs.npy"), out,
+                           str(tmp_path / "seeds.npy")], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     params = [p.numpy() for p in policy.dist_params(obs)]
     if kind == "gaussian":
@@ -52,47 +108,84 @@ def test_fresh_process_loaders_match_in_memory_policy(tmp_path, kind):
       expected = {"serving_default_actions": np.argmax(params[0], -1),
                   "distribution_logits": params[0],
                   "distribution_probabilities": tf.nn.softmax(params[0]).numpy()}
+    rows = sorted({0, batch // 3, batch // 2, batch - 1})   # drawn alone, as the sample contract says
+    sampled = policy_sample_rows(policy, kind, obs, seeds, rows)
     for loader in ("tf2", "tf1"):
       for key, want in expected.items():
         got = np.load(f"{out}_{loader}_{key}.npy")
         assert got.shape[0] == batch, (loader, key, got.shape)   # every output batch-major
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=f"{loader} {key}")
+      served = np.load(f"{out}_{loader}_sample_actions.npy")
+      assert served.shape == expected["serving_default_actions"].shape, (loader, served.shape)
+      assert_actions(kind, np.load(f"{out}_{loader}_serving_default_actions.npy"),
+                     expected["serving_default_actions"])
+      assert_actions(kind, served[rows], sampled)
+    np.testing.assert_array_equal(np.load(f"{out}_tf1_sample_actions.npy"), np.load(f"{out}_tf2_sample_actions.npy"))
     if kind == "gaussian":
       assert np.any(np.abs(params[0]) > 1)   # the clipping inside the model was exercised
 
 
-def test_sample_signature_is_seeded_and_clipped(tmp_path):
-  obs_space, act_space = CASES["gaussian"]
-  policy = trained_like_policy(obs_space, act_space)
-  loaded = tf.saved_model.load(export_policy(policy, obs_space, act_space, str(tmp_path), {}))
-  obs = tf.zeros((64, 11))
-  a = loaded.signatures["sample"](observations=obs, seed=tf.constant(5, tf.int64))["actions"].numpy()
-  b = loaded.signatures["sample"](observations=obs, seed=tf.constant(5, tf.int64))["actions"].numpy()
-  c = loaded.signatures["sample"](observations=obs, seed=tf.constant(6, tf.int64))["actions"].numpy()
-  np.testing.assert_array_equal(a, b)
-  assert not np.array_equal(a, c) and a.shape == (64, 3) and np.all(np.abs(a) <= 1)
+@pytest.mark.parametrize("kind", sorted(CASES))
+def test_sample_seeds_are_per_row_and_use_all_64_bits(exported, kind):
+  obs_space, _ = CASES[kind]
+  policy, version = exported[kind]
+  sample = tf.saved_model.load(version).signatures["sample"]
+  one = varied_observation(policy, kind, obs_space)
+  base = np.arange(1, 33, dtype=np.int64) * 1_000_003
+  seeds = np.concatenate([base, base, base + 2 ** 31, base + 2 ** 32, -base])   # equal / +2³¹ / +2³² / negative
+  obs = np.repeat(one[None], len(seeds), axis=0)
+  got = sample(observations=tf.constant(obs), seed=tf.constant(seeds))["actions"].numpy()
+  assert_actions(kind, got, policy_sample_rows(policy, kind, obs, seeds, range(len(seeds))))
+  groups = got.reshape((5, 32) + got.shape[1:])
+  np.testing.assert_array_equal(groups[0], groups[1])   # equal seeds, equal draws
+  for other in groups[2:]:   # seeds differing by 2³¹, 2³² or in sign draw differently
+    differ = np.mean([not np.array_equal(a, b) for a, b in zip(groups[0], other)])
+    assert differ > 0.25, differ   # the old seed % 2³¹ made +2³¹ draw identically (0)
+  # A scalar seed (the compatible form) is that seed for every row.
+  scalar = sample(observations=tf.constant(obs[:3]), seed=tf.constant(seeds[0]))["actions"].numpy()
+  assert_actions(kind, scalar, np.repeat(got[:1], 3, axis=0))
+  for bad in (seeds[:2], seeds[:3].reshape(3, 1)):   # not one per row
+    with pytest.raises(tf.errors.InvalidArgumentError, match="seed must be a scalar or one int64 per observation row"):
+      sample(observations=tf.constant(obs[:3]), seed=tf.constant(bad))
+  if kind == "gaussian":
+    assert np.all(np.abs(got) <= 1)
 
 
-def test_saved_model_cli_run(tmp_path):
-  obs_space, act_space = CASES["gaussian"]
-  version = export_policy(trained_like_policy(obs_space, act_space), obs_space, act_space, str(tmp_path), {})
+def _saved_model_cli(*args):
   cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
-  row = "[" + ",".join(["0.5"] * 11) + "]"
-  proc = subprocess.run([cli, "run", "--dir", version, "--tag_set", "serve", "--signature_def",
-                         "serving_default", "--input_exprs", f"observations=[{row},{row}]"],
-                        capture_output=True, text=True, timeout=300)
+  proc = subprocess.run([cli, *args], capture_output=True, text=True, timeout=300)
   assert proc.returncode == 0, proc.stderr[-2000:]
-  assert "Result for output key actions" in proc.stdout
-  show = subprocess.run([cli, "show", "--dir", version, "--all"], capture_output=True, text=True, timeout=300)
-  for text in ("signature_def['serving_default']", "signature_def['sample']", "signature_def['distribution']",
-               "shape: (-1, 11)", "name: serving_default_observations:0"):
-    assert text in show.stdout, text
+  return proc.stdout
 
 
-def test_bad_inputs_name_the_expected_shape_and_dtype(tmp_path):
-  obs_space, act_space = CASES["gaussian"]
-  loaded = tf.saved_model.load(
-      export_policy(trained_like_policy(obs_space, act_space), obs_space, act_space, str(tmp_path), {}))
+@pytest.mark.parametrize("kind", sorted(CASES))
+def test_saved_model_cli_run(tmp_path, exported, kind):
+  """The session loader TF Serving uses, through the CLI: actions' dtype and values, both signatures."""
+  obs_space, _ = CASES[kind]
+  policy, version = exported[kind]
+  obs = np.array([[0.5] * obs_space.shape[0], [-1.5] * obs_space.shape[0], [3.0] * obs_space.shape[0]], np.float32)
+  seeds = [7, 7 + 2 ** 31, -3]
+  rows = "[" + ",".join("[" + ",".join(map(str, row)) + "]" for row in obs.tolist()) + "]"
+  exprs = {"serving_default": f"observations={rows}", "sample": f"observations={rows};seed={seeds}"}
+  mode = np.clip(policy.mode(obs).numpy(), -1, 1) if kind == "gaussian" else policy.mode(obs).numpy()
+  expected = {"serving_default": mode, "sample": policy_sample_rows(policy, kind, obs, seeds, range(3))}
+  for name, expr in exprs.items():
+    stdout = _saved_model_cli("run", "--dir", version, "--tag_set", "serve", "--signature_def", name,
+                              "--input_exprs", expr, "--outdir", str(tmp_path / name))
+    assert "Result for output key actions" in stdout
+    assert_actions(kind, np.load(tmp_path / name / "actions.npy"), expected[name])
+  show = _saved_model_cli("show", "--dir", version, "--all")
+  width = obs_space.shape[0]
+  sample_def = show.split("signature_def['sample']")[1].split("signature_def[")[0]
+  for text in ("signature_def['serving_default']", "signature_def['distribution']", f"shape: (-1, {width})",
+               "name: serving_default_observations:0"):
+    assert text in show, text
+  assert "inputs['seed'] tensor_info:\n        dtype: DT_INT64\n        shape: unknown_rank" in sample_def
+  assert f"dtype: {'DT_FLOAT' if kind == 'gaussian' else 'DT_INT64'}" in sample_def.split("outputs['actions']")[1]
+
+
+def test_bad_inputs_name_the_expected_shape_and_dtype(exported):
+  loaded = tf.saved_model.load(exported["gaussian"][1])
   serve = loaded.signatures["serving_default"]
   for bad in (np.zeros((4, 5), np.float32), np.zeros((11,), np.float32)):
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"expected shape \[\?,11\]"):
@@ -136,18 +229,45 @@ def _export(*flags):
                         capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
 
 
-def test_export_and_evaluate_launchers_end_to_end(tmp_path):
-  run_dir, base = tmp_path / "run", tmp_path / "models"
+@pytest.fixture(scope="module")
+def trained_exports(tmp_path_factory):
+  """A short CartPole run exported twice: version 1 by the trainer, version 2 by launchers/export.py."""
+  root = tmp_path_factory.mktemp("trained")
+  run_dir, base = root / "run", root / "models"
   proc = run_train("--preset=cartpole", "--total_steps=2048", "--eval_episodes=0", f"--run_dir={run_dir}",
                    f"--export_dir={base}")
   assert proc.returncode == 0, proc.stderr[-2000:]
   assert sorted(os.listdir(base)) == ["1"]            # final export from training
   proc = _export(f"--run_dir={run_dir}", f"--export_dir={base}")
   assert proc.returncode == 0 and proc.stdout.strip().endswith(os.path.join("models", "2")), proc.stderr
+  return run_dir, base
+
+
+def test_export_and_evaluate_launchers_end_to_end(trained_exports):
+  _, base = trained_exports
   proc = subprocess.run([sys.executable, os.path.join(ROOT, "launchers", "evaluate.py"), f"--model_dir={base}",
                          "--episodes=2"], capture_output=True, text=True, timeout=300)
   assert proc.returncode == 0, proc.stderr[-2000:]
   assert "CartPole-v1" in proc.stdout and "mean return" in proc.stdout and os.path.join("models", "2") in proc.stdout
+
+
+def test_exports_name_the_run_not_the_machine(trained_exports):
+  """A model is copied to servers: its asset and graph must not carry this machine's directories."""
+  run_dir, base = trained_exports
+  secrets = {str(p).encode() for d in (run_dir, base, ROOT) for p in (os.path.abspath(d), os.path.realpath(d))}
+  for version in ("1", "2"):
+    with open(base / version / "assets" / "trpo_tf_policy.json") as f:
+      meta = json.load(f)
+    assert meta["env_id"] == "CartPole-v1" and meta["run_name"] == "run", meta
+    if version == "2":   # the launcher's export names its checkpoint by file name only
+      assert meta["checkpoint"].startswith("ckpt-") and os.sep not in meta["checkpoint"], meta
+    files = [os.path.join(d, f) for d, _, names in os.walk(base / version) for f in names]
+    assert {"saved_model.pb", "trpo_tf_policy.json"} <= {os.path.basename(f) for f in files}
+    for path in files:
+      with open(path, "rb") as f:
+        data = f.read()
+      leaked = [s.decode() for s in secrets if s in data]
+      assert not leaked, (path, leaked)
 
 
 def test_export_launcher_bad_checkpoints(tmp_path):
@@ -170,11 +290,9 @@ def test_export_launcher_bad_checkpoints(tmp_path):
   assert proc.returncode == 2 and "missing or corrupt" in proc.stderr
 
 
-def test_evaluate_records_mujoco_video(tmp_path):
+def test_evaluate_records_mujoco_video(tmp_path, exported):
   """MuJoCo frames are rendered from recorded states in a TF-free subprocess (trpo_tf/video.py)."""
-  obs_space, act_space = CASES["gaussian"]
-  version = export_policy(trained_like_policy(obs_space, act_space), obs_space, act_space,
-                          str(tmp_path / "models"), {"env_id": "Hopper-v5"})
+  version = exported["gaussian"][1]   # its asset names Hopper-v5
   proc = subprocess.run([sys.executable, os.path.join(ROOT, "launchers", "evaluate.py"), f"--model_dir={version}",
                          "--episodes=1", f"--video_dir={tmp_path / 'videos'}"],
                         capture_output=True, text=True, timeout=300)

@@ -7,7 +7,7 @@ import tensorflow as tf
 from trpo_tf.config import NetworkConfig, TRPOConfig
 from trpo_tf.line_search import backtracking_line_search
 from trpo_tf.networks import build_networks
-from trpo_tf.trpo_step import STATUS_NONFINITE, TRPOUpdater
+from trpo_tf.trpo_step import STATUS_ACCEPTED, STATUS_NONFINITE, STATUS_ZERO_GRADIENT, TRPOUpdater
 
 OLD = np.array([1.0, -2.0], np.float32)
 STEP = np.array([1.0, 1.0], np.float32)
@@ -93,6 +93,24 @@ def test_trpo_step_never_applies_nonfinite_updates():
   assert int(info.status) == STATUS_NONFINITE
   for b, v in zip(before, policy.trainable_variables):
     np.testing.assert_array_equal(b, v.numpy())
+
+
+def test_trpo_step_reports_a_zero_gradient_as_such():
+  """All-zero advantages: g = 0, so status 3 (zero gradient), not 2 (non-finite), and nothing moves."""
+  obs_space = gym.spaces.Box(-1, 1, (3,), np.float32)
+  policy, _ = build_networks(obs_space, gym.spaces.Box(-1, 1, (2,), np.float32),
+                             NetworkConfig(policy_hidden=(8,), value_hidden=(8,)))
+  before = [v.numpy().copy() for v in policy.trainable_variables]
+  obs = np.random.default_rng(0).standard_normal((32, 3)).astype(np.float32)
+  actions = np.random.default_rng(1).standard_normal((32, 2)).astype(np.float32)
+  updater = TRPOUpdater(policy, TRPOConfig(normalize_advantages=False))
+  info = updater.update(obs, actions, np.zeros(32, np.float32))
+  assert int(info.status) == STATUS_ZERO_GRADIENT and float(info.gradient_norm) == 0.0
+  for b, v in zip(before, policy.trainable_variables):
+    np.testing.assert_array_equal(b, v.numpy())
+  # The same batch with real advantages is accepted (the status is not stuck at 3).
+  info = updater.update(obs, actions, np.random.default_rng(2).standard_normal(32).astype(np.float32))
+  assert int(info.status) == STATUS_ACCEPTED
 
 
 def test_value_fit_and_normaliser_skip_nonfinite_data():

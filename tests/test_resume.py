@@ -8,6 +8,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tests.helpers import ROOT, TRAIN, run_train, train_run
@@ -74,3 +75,132 @@ def test_killed_launcher_resumes(tmp_path):
   # The first resumed iteration continues from the checkpointed counter, not from 0.
   assert resumed and int(resumed[0]["env_steps"]) <= steps_at_kill + 1024
   assert os.path.exists(os.path.join(run_dir, "eval.json"))
+
+
+def _small_run(tmp_path, iterations=4, **overrides):
+  config = preset("cartpole").override(num_envs=2, steps_per_env=64, total_steps=128 * iterations,
+                                       checkpoint_every=1, keep_checkpoints=5, eval_episodes=0, **overrides)
+  trainer, _ = train_run(config, tmp_path / "run")
+  return config, str(tmp_path / "run"), [int(trainer.env_steps.numpy())]
+
+
+def _restored(config, run_dir):
+  trainer = Trainer(config, run_dir, resume=True, show_progress=False)
+  trainer.close()
+  return trainer
+
+
+def test_resume_falls_back_to_the_newest_intact_checkpoint(tmp_path, capsys):
+  config, run_dir, _ = _small_run(tmp_path)
+  ckpts = os.path.join(run_dir, "checkpoints")
+  steps = {n: int(tf.train.load_checkpoint(os.path.join(ckpts, f"ckpt-{n}"))
+                  .get_tensor("env_steps/.ATTRIBUTES/VARIABLE_VALUE")) for n in (2, 3, 4)}
+  data = os.path.join(ckpts, "ckpt-4.data-00000-of-00001")
+  with open(data, "rb") as f:
+    head = f.read(100)
+  with open(data, "wb") as f:
+    f.write(head)                                      # truncated data file
+  index = os.path.join(ckpts, "ckpt-3.index")
+  with open(index, "rb") as f:
+    head = f.read(40)
+  with open(index, "wb") as f:
+    f.write(head)                                      # truncated index file
+  with open(os.path.join(ckpts, "checkpoint"), "w") as f:
+    f.write("garbage\x00")                             # and a damaged checkpoint index
+  os.makedirs(os.path.join(ckpts, "ckpt-5_temp"))     # what a kill mid-save leaves
+  trainer = _restored(config, run_dir)
+  warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+  assert trainer.resumed_from.endswith("ckpt-2") and int(trainer.env_steps.numpy()) == steps[2]
+  assert int(trainer.iteration.numpy()) == 2
+  assert len(warnings) == 2 and "ckpt-4" in warnings[0] and "ckpt-3" in warnings[1]
+  assert not os.path.exists(os.path.join(ckpts, "ckpt-5_temp"))
+  assert tf.train.latest_checkpoint(ckpts).endswith("ckpt-2")   # the index was rebuilt
+  # Continuing overwrites the damaged numbers with good checkpoints.
+  result = Trainer(config.override(total_steps=128 * 5), run_dir, resume=True, show_progress=False).train()
+  assert result.iterations == 5 and tf.train.latest_checkpoint(ckpts).endswith("ckpt-5")
+
+
+def test_resume_fails_in_one_line_when_no_checkpoint_restores(tmp_path):
+  from trpo_tf.config import ConfigError
+  config, run_dir, _ = _small_run(tmp_path, iterations=2)
+  for name in os.listdir(os.path.join(run_dir, "checkpoints")):
+    if name.endswith(".index"):
+      with open(os.path.join(run_dir, "checkpoints", name), "wb") as f:
+        f.write(b"not an sstable")
+  with pytest.raises(ConfigError, match="none of the 2 checkpoints .* restores"):
+    Trainer(config, run_dir, resume=True, show_progress=False)
+
+
+def test_a_run_without_checkpoint_resumes_from_iteration_zero(tmp_path):
+  from trpo_tf.checkpoints import RunDirectory
+  config = preset("cartpole").override(num_envs=2, steps_per_env=64, total_steps=256, eval_episodes=0)
+  run = RunDirectory(str(tmp_path / "run"))
+  run.write_config(config)                 # what a run killed before its first checkpoint leaves
+  with open(os.path.join(run.path, "progress.csv"), "w") as f:
+    f.write("iteration,env_steps\n1,12")   # and a half-written progress row
+  proc = run_train(f"--run_dir={run.path}", "--resume")
+  assert proc.returncode == 0, proc.stderr
+  assert "no checkpoint yet: starting it from iteration 0" in proc.stdout
+  with open(os.path.join(run.path, "progress.csv")) as f:
+    rows = list(csv.DictReader(f))
+  assert [int(r["iteration"]) for r in rows] == [1, 2]
+
+
+def test_changed_sampler_settings_are_named(tmp_path):
+  config, run_dir, _ = _small_run(tmp_path, iterations=1)
+  proc = run_train(f"--run_dir={run_dir}", "--resume", "--num_envs=4", timeout=120)
+  assert proc.returncode == 2
+  assert proc.stderr.strip() == (f"error: cannot resume: num_envs is 4 but the run was trained with 2 "
+                                 f"({run_dir}/config.json); sampler settings cannot change")
+
+
+def _rows(path):
+  if not os.path.exists(path):
+    return 0
+  with open(path) as f:
+    return len(f.readlines()) - 1
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupt_saves_a_checkpoint_and_exits_cleanly(tmp_path, sig, code):
+  run_dir = str(tmp_path / "run")
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+  proc = subprocess.Popen([sys.executable, TRAIN, "--progress=false", "--export=false", "--preset=cartpole",
+                           "--total_steps=10000000", "--checkpoint_every=1000", f"--run_dir={run_dir}"],
+                          cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  progress = os.path.join(run_dir, "progress.csv")
+  deadline = time.time() + 240
+  while time.time() < deadline and _rows(progress) < 2:
+    time.sleep(0.2)
+  proc.send_signal(sig)
+  out, err = proc.communicate(timeout=120)
+  assert proc.returncode == code, err
+  assert "Traceback" not in err and "interrupted at" in err and "--resume" in err
+  with open(progress) as f:
+    last = list(csv.DictReader(f))[-1]
+  # The checkpoint (not due for 1000 iterations) was written at the iteration the loop stopped after.
+  assert _latest_checkpoint_steps(run_dir) == int(last["env_steps"])
+  assert tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints")).endswith(f"ckpt-{last['iteration']}")
+
+
+def test_resume_records_total_steps_keeps_export_choice_and_does_not_redo_a_finished_run(tmp_path):
+  run_dir, models = tmp_path / "run", tmp_path / "models"
+  first = run_train("--preset=cartpole", f"--run_dir={run_dir}", "--export", f"--export_dir={models}",
+                    "--num_envs=2", "--steps_per_env=64", "--total_steps=128", "--eval_episodes=1")
+  assert first.returncode == 0, first.stderr
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+  resume = [sys.executable, TRAIN, "--progress=false", f"--run_dir={run_dir}", "--resume"]
+  longer = subprocess.run(resume + ["--total_steps=256"], capture_output=True, text=True, cwd=ROOT, env=env)
+  assert longer.returncode == 0, longer.stderr
+  assert "resume changes total_steps 128 → 256 (recorded in config.json)" in longer.stdout
+  assert sorted(os.listdir(models)) == ["1", "2"]          # the export choice survived the resume
+  again = subprocess.run(resume, capture_output=True, text=True, cwd=ROOT, env=env)
+  assert again.returncode == 0, again.stderr
+  assert "nothing to do: the run already finished at 256 env steps" in again.stdout
+  assert sorted(os.listdir(models)) == ["1", "2"]          # no duplicate version
+  off = tmp_path / "off"
+  assert run_train("--preset=cartpole", f"--run_dir={off}", "--num_envs=2", "--steps_per_env=64",
+                   "--total_steps=128", "--eval_episodes=0").returncode == 0   # run_train adds --export=false
+  more = subprocess.run(resume[:3] + [f"--run_dir={off}", "--resume", "--total_steps=256"], capture_output=True,
+                        text=True, cwd=ROOT, env=env)
+  assert more.returncode == 0 and "exported SavedModel" not in more.stdout, more.stderr

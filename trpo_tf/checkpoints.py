@@ -1,18 +1,31 @@
-"""The run directory: config.json, checkpoints/, tb/, progress.csv, eval.json.
+"""The run directory: config.json, checkpoints/, tb/, progress.csv, eval.json, finished.json.
 
 A new run refuses a directory that already holds one (nothing is touched); a
-resumed run needs a checkpoint and an unchanged env/network. JSON files are
-written to a temporary file and renamed, so a kill never leaves half a file;
-tf.train.CheckpointManager updates its index only after a checkpoint is
-complete, so a kill mid-save falls back to the previous checkpoint.
+resumed run needs config.json and an unchanged env/network, and continues from
+its newest checkpoint that restores (or from iteration 0 when it died before
+its first). JSON files are written to a temporary file and renamed, so a kill
+never leaves half a file. Checkpoints are found from their files, not from
+TensorFlow's `checkpoint` index, which a kill or a disk error can damage: the
+index is rebuilt after a resume.
 """
 
 import json
 import os
+import re
+import shutil
+import sys
+from typing import Callable, List, Optional
 
 from trpo_tf.config import ConfigError, ExperimentConfig
 
 CONFIG_FILE = "config.json"
+FINISHED_FILE = "finished.json"   # written once the final export and evaluation are done
+_CHECKPOINT = re.compile(r"^ckpt-(\d+)\.index$")
+_CHECKPOINT_TEMP = re.compile(r"^ckpt-\d+_temp$")   # TensorFlow's in-progress sharded save
+
+
+def _warn(message: str) -> None:
+  print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 class RunDirectory:
@@ -22,19 +35,83 @@ class RunDirectory:
     self.checkpoint_dir = os.path.join(self.path, "checkpoints")
     self.tensorboard_dir = os.path.join(self.path, "tb")
 
-  def latest_checkpoint(self):
-    if not os.path.exists(os.path.join(self.checkpoint_dir, "checkpoint")):
-      return None  # no index yet: checked without importing TensorFlow
+  # -- checkpoints ----------------------------------------------------------
+
+  def checkpoint_candidates(self) -> List[str]:
+    """Checkpoint prefixes on disk (ckpt-N with an index file), newest first."""
+    if not os.path.isdir(self.checkpoint_dir):
+      return []
+    numbers = [int(m.group(1)) for m in map(_CHECKPOINT.match, os.listdir(self.checkpoint_dir)) if m]
+    return [os.path.join(self.checkpoint_dir, f"ckpt-{n}") for n in sorted(numbers, reverse=True)]
+
+  def latest_checkpoint(self) -> Optional[str]:
+    """The newest checkpoint prefix on disk (not necessarily intact: see restore_newest)."""
+    candidates = self.checkpoint_candidates()
+    return candidates[0] if candidates else None
+
+  def restore_newest(self, checkpoint, warn: Callable[[str], None] = _warn) -> Optional[str]:
+    """Restores `checkpoint` (a tf.train.Checkpoint) from the newest intact checkpoint.
+
+    Damaged ones (truncated data or index files, missing shards) are skipped
+    with one warning line each. Returns the prefix restored, None if there is
+    no checkpoint; ConfigError if there are some and none restores.
+    """
+    candidates = self.checkpoint_candidates()
+    for prefix in candidates:
+      try:
+        checkpoint.restore(prefix).assert_existing_objects_matched()
+        return prefix
+      except Exception as e:   # corrupt files surface as IndexError, OpError, ValueError, ...
+        reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        warn(f"skipping checkpoint {os.path.basename(prefix)}: it does not restore ({reason})")
+    if candidates:
+      raise ConfigError(f"cannot resume: none of the {len(candidates)} checkpoints in {self.checkpoint_dir} "
+                        "restores")
+    return None
+
+  def rebuild_checkpoint_index(self, restored: Optional[str]) -> None:
+    """Points TensorFlow's `checkpoint` index at `restored` and the older checkpoints."""
+    if restored is None:
+      return
+    kept = [p for p in reversed(self.checkpoint_candidates())
+            if int(p.rsplit("-", 1)[1]) <= int(restored.rsplit("-", 1)[1])]
+    # The CheckpointState text proto; the timestamps let CheckpointManager delete the old ones in turn.
+    lines = [f'model_checkpoint_path: "{os.path.basename(restored)}"']
+    lines += [f'all_model_checkpoint_paths: "{os.path.basename(p)}"' for p in kept]
+    lines += [f"all_model_checkpoint_timestamps: {os.path.getmtime(p + '.index')}" for p in kept]
+    index = os.path.join(self.checkpoint_dir, "checkpoint")
+    with open(index + ".tmp", "w") as f:
+      f.write("\n".join(lines) + "\n")
+    os.replace(index + ".tmp", index)
+
+  def checkpoint_manager(self, checkpoint, keep: int):
     import tensorflow as tf
-    return tf.train.latest_checkpoint(self.checkpoint_dir)
+    return tf.train.CheckpointManager(checkpoint, self.checkpoint_dir, max_to_keep=keep)
+
+  def remove_stale_temporaries(self) -> List[str]:
+    """Deletes what killed processes of this run left half-written: ckpt-N_temp/, *.json.tmp."""
+    removed = []
+    if os.path.isdir(self.checkpoint_dir):
+      for name in os.listdir(self.checkpoint_dir):
+        if _CHECKPOINT_TEMP.match(name):
+          shutil.rmtree(os.path.join(self.checkpoint_dir, name), ignore_errors=True)
+          removed.append(os.path.join(self.checkpoint_dir, name))
+    if os.path.isdir(self.path):
+      for name in os.listdir(self.path):
+        if name.endswith(".json.tmp"):
+          os.remove(os.path.join(self.path, name))
+          removed.append(os.path.join(self.path, name))
+    return removed
+
+  # -- the run's identity ---------------------------------------------------
 
   def has_run(self) -> bool:
-    return os.path.exists(os.path.join(self.path, CONFIG_FILE)) or self.latest_checkpoint() is not None
+    return os.path.exists(os.path.join(self.path, CONFIG_FILE)) or bool(self.checkpoint_candidates())
 
   def check_fresh(self) -> None:
     if self.has_run():
-      raise ConfigError(f"run directory {self.path} already holds a run; pass --resume to continue "
-                        "it or choose another --run_dir")
+      raise ConfigError(f"run directory {self.path} already holds a run; pass --resume to continue it (a run "
+                        "that stopped before its first checkpoint starts over) or choose another --run_dir")
 
   def load_config(self) -> ExperimentConfig:
     path = os.path.join(self.path, CONFIG_FILE)
@@ -47,17 +124,20 @@ class RunDirectory:
       raise ConfigError(f"cannot resume: {path} is not a valid config ({e})") from None
 
   def check_resumable(self, config: ExperimentConfig) -> ExperimentConfig:
-    """Validates a resume of this run with `config`; records the (possibly extended) config."""
+    """Validates a resume of this run with `config` (env, network and seed must not change)."""
     saved = self.load_config()
-    if self.latest_checkpoint() is None:
-      raise ConfigError(f"cannot resume: no checkpoint in {self.checkpoint_dir}")
     for section in ("network", "sampler"):
-      if getattr(saved, section) != getattr(config, section):
-        raise ConfigError(f"cannot resume: the {section} settings differ from the saved run "
-                          f"({os.path.join(self.path, CONFIG_FILE)})")
+      old, new = getattr(saved, section).__dict__, getattr(config, section).__dict__
+      changed = [k for k in old if old[k] != new[k]]
+      if changed:
+        k = changed[0]
+        raise ConfigError(f"cannot resume: {k} is {new[k]!r} but the run was trained with {old[k]!r} "
+                          f"({os.path.join(self.path, CONFIG_FILE)}); {section} settings cannot change")
     if saved.run.seed != config.run.seed:
       raise ConfigError(f"cannot resume: seed {config.run.seed} differs from the run's seed {saved.run.seed}")
     return config
+
+  # -- files ----------------------------------------------------------------
 
   def write_config(self, config: ExperimentConfig) -> None:
     self.write_json(CONFIG_FILE, config.to_dict())
@@ -68,8 +148,14 @@ class RunDirectory:
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
       json.dump(data, f, indent=2)
+      f.flush()
+      os.fsync(f.fileno())
     os.replace(tmp, path)
 
-  def checkpoint_manager(self, checkpoint, keep: int):
-    import tensorflow as tf
-    return tf.train.CheckpointManager(checkpoint, self.checkpoint_dir, max_to_keep=keep)
+  def read_json(self, name: str):
+    """The JSON file `name` of the run, or None if it is missing or unreadable."""
+    try:
+      with open(os.path.join(self.path, name)) as f:
+        return json.load(f)
+    except (OSError, ValueError):
+      return None

@@ -15,6 +15,7 @@ loading them.
 
 import dataclasses
 import json
+import math
 from typing import Any, Dict, Tuple
 
 FVP_MODES = ("forward_over_backward", "analytic")  # see fisher.py
@@ -28,6 +29,17 @@ class ConfigError(ValueError):
 def _check(condition: bool, message: str) -> None:
   if not condition:
     raise ConfigError(message)
+
+
+def _check_finite(section) -> None:
+  """Every float field of a config section is a finite number (inf and nan are typos, not settings)."""
+  for f in dataclasses.fields(section):
+    value = getattr(section, f.name)
+    if isinstance(value, float) and not math.isfinite(value):
+      raise ConfigError(f"{f.name} must be a finite number, got {value}")
+
+
+MAX_SEED = 2 ** 31 - 1 - 1_000_000   # numpy, TF and EnvPool take 31/32-bit seeds; evaluation uses seed + 10⁶
 
 
 def _field(default, help: str):
@@ -67,6 +79,7 @@ class TRPOConfig:
                                     "against entropy collapse ([paper]: none, i.e. 0)")
 
   def __post_init__(self):
+    _check_finite(self)
     _check(self.max_kl > 0, f"max_kl must be > 0, got {self.max_kl}")
     _check(self.cg_iters >= 1, f"cg_iters must be >= 1, got {self.cg_iters}")
     _check(self.cg_damping >= 0, f"cg_damping must be >= 0, got {self.cg_damping}")
@@ -97,6 +110,9 @@ class NetworkConfig:
   def __post_init__(self):
     object.__setattr__(self, "policy_hidden", tuple(int(h) for h in self.policy_hidden))
     object.__setattr__(self, "value_hidden", tuple(int(h) for h in self.value_hidden))
+    _check_finite(self)
+    _check(len(self.policy_hidden) > 0 and len(self.value_hidden) > 0,
+           "policy_hidden and value_hidden need at least one layer size each (e.g. 64,64)")
     _check(all(h > 0 for h in self.policy_hidden + self.value_hidden), "hidden layer sizes must be > 0")
     _check(self.activation in ("tanh", "relu", "elu"),
            f"activation must be tanh, relu or elu, got {self.activation!r}")
@@ -135,6 +151,7 @@ class SamplerConfig:
   vine_bootstrap: bool = _field(True, "vine: add γ^len·V(s_end) where H or the time limit cuts a branch [here]")
 
   def __post_init__(self):
+    _check_finite(self)
     _check(bool(self.env_id), "env_id must not be empty")
     _check(self.sampler in ("single_path", "vine"), f"sampler must be single_path or vine, got {self.sampler!r}")
     _check(self.vine_states >= 1, f"vine_states must be >= 1, got {self.vine_states}")
@@ -153,6 +170,9 @@ class SamplerConfig:
            "states); the supported choices for envpool: sampler=single_path")
     _check(self.env_backend == "gymnasium" or self.vector_mode == "sync",
            "vector_mode applies to env_backend=gymnasium; EnvPool runs its own thread pool (env_threads)")
+    _check(self.env_backend == "gymnasium" or not self.fire_reset,
+           "fire_reset needs env_backend=gymnasium: EnvPool's fire reset does not serve the ball after a "
+           "lost life (benchmarks/results/README.md)")
     _check(self.env_threads >= 1, f"env_threads must be >= 1, got {self.env_threads}")
     _check(self.act_backend in ("numpy", "tf"), f"act_backend must be numpy or tf, got {self.act_backend!r}")
     _check(self.reward_clip > 0, f"reward_clip must be > 0, got {self.reward_clip}")
@@ -178,7 +198,7 @@ class RunConfig:
 
   def __post_init__(self):
     _check(self.total_steps > 0, f"total_steps must be > 0, got {self.total_steps}")
-    _check(self.seed >= 0, f"seed must be >= 0, got {self.seed}")
+    _check(0 <= self.seed <= MAX_SEED, f"seed must be in [0, {MAX_SEED}], got {self.seed}")
     _check(self.eval_episodes >= 0, f"eval_episodes must be >= 0, got {self.eval_episodes}")
     _check(self.checkpoint_every >= 1, f"checkpoint_every must be >= 1, got {self.checkpoint_every}")
     _check(self.export_every >= 0, f"export_every must be >= 0, got {self.export_every}")

@@ -8,10 +8,11 @@ existing version is never overwritten.
 Signatures (all outputs batch-major, inputs checked in the graph because TF
 Serving does not validate shapes):
   serving_default  observations → actions          (deterministic: mean / argmax)
-  sample           observations, seed → actions    (stochastic, reproducible per seed)
+  sample           observations, seed → actions    (stochastic, one int64 seed per row)
   distribution     observations → mean, log_std    (Gaussian, log_std broadcast to the batch)
                    observations → logits, probabilities  (categorical)
 Observation normalisation and action clipping are inside the model, as trained.
+Discrete actions are int64, continuous ones float32.
 """
 
 import json
@@ -28,6 +29,10 @@ from trpo_tf.fisher import raw_variable
 from trpo_tf.serving_layout import next_version
 
 METADATA_FILE = "trpo_tf_policy.json"
+# Discrete actions are served as int64, the dtype of gymnasium's Discrete spaces, of TF-Agents'
+# gym wrapper specs for them (spec_from_gym_space's default) and of tf.argmax: a gRPC client gets
+# an int64 tensor it can pass to env.step unchanged. REST clients see the same JSON numbers.
+DISCRETE_ACTION_DTYPE = tf.int64
 
 
 class ExportError(RuntimeError):
@@ -53,8 +58,10 @@ class PolicyServingModule(tf.Module):
       self._high = tf.constant(action_space.high, tf.float32)
     obs_spec = tf.TensorSpec((None,) + self._obs_shape, self._obs_dtype, name="observations")
     self.serving_default = tf.function(self._deterministic, input_signature=[obs_spec])
+    # Unknown rank: TF Serving's row format sends one seed per row ([batch]); a scalar is kept
+    # for older callers (columnar bodies, launchers/evaluate.py) and applies to every row.
     self.sample = tf.function(self._sample, input_signature=[
-        obs_spec, tf.TensorSpec([], tf.int64, name="seed")])
+        obs_spec, tf.TensorSpec(None, tf.int64, name="seed")])
     self.distribution = tf.function(self._distribution, input_signature=[obs_spec])
 
   def signatures(self):
@@ -67,21 +74,60 @@ class PolicyServingModule(tf.Module):
     observations = tf.ensure_shape(observations, (None,) + self._obs_shape, name="observations")
     return tf.cast(observations, tf.float32)
 
-  def _clip(self, actions):
-    return actions if self._discrete else tf.clip_by_value(actions, self._low, self._high)
+  def _finish(self, actions):
+    """Served actions: discrete ones as int64, continuous ones clipped to the action bounds."""
+    if self._discrete:
+      return tf.cast(actions, DISCRETE_ACTION_DTYPE)
+    return tf.clip_by_value(actions, self._low, self._high)
 
   def _deterministic(self, observations):
-    return {"actions": self._clip(self.policy.mode(self._check(observations)))}
+    return {"actions": self._finish(self.policy.mode(self._check(observations)))}
 
   def _sample(self, observations, seed):
-    stateless_seed = tf.stack([tf.cast(seed % (2 ** 31), tf.int32), tf.constant(0)])
-    return {"actions": self._clip(self.policy.sample(self._check(observations), stateless_seed))}
+    """Row i is drawn with its own seed: the action `policy.sample` gives for observation i alone
+    with the stateless seed split_seed(seed[i]), whatever else is in the batch."""
+    observations = self._check(observations)
+    pairs = split_seed(row_seeds(seed, tf.shape(observations)[0]))
+    params = self.policy.dist_params(observations)
+    head = self.policy.head
+
+    def draw(row):   # stateless ops take one seed per call, so rows are drawn one at a time
+      row_params, pair = row
+      return self._finish(head.distribution(tuple(p[None] for p in row_params)).sample(seed=pair)[0])
+
+    dtype = DISCRETE_ACTION_DTYPE if self._discrete else tf.float32
+    return {"actions": tf.map_fn(draw, (params, pairs), fn_output_signature=dtype)}
 
   def _distribution(self, observations):
     params = self.policy.dist_params(self._check(observations))
     if self._discrete:
       return {"logits": params[0], "probabilities": tf.nn.softmax(params[0])}
     return {"mean": params[0], "log_std": params[1]}
+
+
+def row_seeds(seed, batch):
+  """The per-row int64 seeds [batch]: `seed` itself if it holds one per row, a scalar repeated.
+
+  Any other shape fails with InvalidArgument (TF Serving checks no shapes itself).
+  """
+  rank, size = tf.rank(seed), tf.size(seed)
+  ok = tf.logical_or(tf.equal(rank, 0), tf.logical_and(tf.equal(rank, 1), tf.equal(size, batch)))
+  check = tf.debugging.Assert(ok, ["seed must be a scalar or one int64 per observation row: shape",
+                                   tf.shape(seed), "for a batch of", batch])
+  with tf.control_dependencies([check]):
+    return tf.broadcast_to(tf.reshape(seed, [-1]), [batch])
+
+
+def split_seed(seeds):
+  """int64 seeds [n] → stateless seeds [n, 2] int32: (low 32 bits, high 32 bits).
+
+  A bijection, so every int64 is its own seed: s and s + 2³¹ differ, and negative seeds are
+  valid (two's complement). 0 ≤ s < 2³¹ gives (s, 0), the stateless seed with which earlier
+  exports (scalar seed only) drew the whole batch.
+  """
+  def word(bits):
+    return tf.bitcast(tf.cast(tf.bitwise.bitwise_and(bits, 0xFFFFFFFF), tf.uint32), tf.int32)
+  return tf.stack([word(seeds), word(tf.bitwise.right_shift(seeds, 32))], axis=-1)
 
 
 def write_version(base_dir: str, metadata: dict, write) -> str:

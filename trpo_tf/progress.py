@@ -19,10 +19,12 @@ CSV_COLUMNS = ("iteration", "env_steps", "wall_seconds", "episode/return", "epis
 
 class ProgressReporter:
 
-  def __init__(self, run, total_steps: int, initial_steps: int, show_bar: bool = True):
+  def __init__(self, run, total_steps: int, initial_steps: int, show_bar: bool = True,
+               initial_iteration: int = 0):
     os.makedirs(run.path, exist_ok=True)
     self._writer = tf.summary.create_file_writer(run.tensorboard_dir)
     csv_path = os.path.join(run.path, "progress.csv")
+    _keep_rows_through(csv_path, initial_iteration)
     new_file = not os.path.exists(csv_path)
     self._csv_file = open(csv_path, "a", newline="")  # noqa: SIM115 (open for the run; close() closes it)
     self._csv = csv.writer(self._csv_file)
@@ -54,3 +56,24 @@ class ProgressReporter:
     self._bar.close()
     self._writer.flush()
     self._csv_file.close()
+
+
+def _keep_rows_through(csv_path: str, iteration: int) -> None:
+  """Drops progress.csv rows after `iteration` (a resumed run redoes them) and any half-written row."""
+  if not os.path.exists(csv_path):
+    return
+  with open(csv_path, newline="") as f:
+    text = f.read()
+  lines = text.splitlines()
+  if lines and not text.endswith("\n"):
+    lines.pop()   # the row a kill interrupted
+  rows = list(csv.reader(lines))
+  kept = [r for r in rows[1:] if len(r) == len(CSV_COLUMNS) and r[0].isdigit() and int(r[0]) <= iteration]
+  if rows and rows[0] == list(CSV_COLUMNS) and len(kept) == len(rows) - 1 and text.endswith("\n"):
+    return
+  tmp = csv_path + ".tmp"
+  with open(tmp, "w", newline="") as f:
+    writer = csv.writer(f)
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(kept)
+  os.replace(tmp, csv_path)

@@ -11,14 +11,14 @@ What is built for a config is the builder's business (builder.py).
 
 import os
 import time
-from typing import NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from trpo_tf.builder import build_components
-from trpo_tf.checkpoints import RunDirectory
+from trpo_tf.checkpoints import FINISHED_FILE, RunDirectory
 from trpo_tf.config import ExperimentConfig
 from trpo_tf.evaluation import EvalResult, evaluate_policy
 from trpo_tf.export import export_policy
@@ -34,16 +34,23 @@ class TrainResult(NamedTuple):
   update_seconds: float             # GAE + TRPO step + waiting for the overlapped value fit
   evaluation: Optional[EvalResult]
   value_wait_seconds: float = 0.0   # time spent waiting for the overlapped value fit
+  status: str = "finished"          # finished | interrupted (checkpointed, not finished) | already_finished
 
 
 class Trainer:
-  """Builds everything from an ExperimentConfig and a run directory; `train()` runs the loop."""
+  """Builds everything from an ExperimentConfig and a run directory; `train()` runs the loop.
+
+  A resumed run continues from its newest checkpoint that restores
+  (`resumed_from`; None: it had none and starts at iteration 0); the config it
+  resumes with (e.g. a larger total_steps) replaces the saved config.json.
+  """
 
   def __init__(self, config: ExperimentConfig, run_dir: str, resume: bool = False,
                show_progress: bool = True):
     self.run = RunDirectory(run_dir)
     if resume:
       config = self.run.check_resumable(config)
+      self.run.remove_stale_temporaries()
     else:
       self.run.check_fresh()
     self.config = config
@@ -56,27 +63,40 @@ class Trainer:
     checkpoint = tf.train.Checkpoint(
         policy=self.policy, value=self.value_net, value_optimizer=self.learner.value_optimizer,
         env_steps=self.env_steps, iteration=self.iteration, **self.sampler.checkpointables())
-    self.manager = self.run.checkpoint_manager(checkpoint, config.run.keep_checkpoints)
+    self.resumed_from = None
     if resume:
-      checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
-    else:
-      self.run.write_config(config)
+      self.resumed_from = self.run.restore_newest(checkpoint)
+      self.run.rebuild_checkpoint_index(self.resumed_from)
+    self.manager = self.run.checkpoint_manager(checkpoint, config.run.keep_checkpoints)
+    self.run.write_config(config)
     self.show_progress = show_progress
     self.exports = []
 
   # -- public ---------------------------------------------------------------
 
-  def train(self) -> TrainResult:
-    """Runs until config.run.total_steps transitions, then evaluates deterministically."""
+  def train(self, should_stop: Callable[[], bool] = lambda: False) -> TrainResult:
+    """Runs until config.run.total_steps transitions, then exports and evaluates deterministically.
+
+    `should_stop` is asked after every iteration (a safe point): when it says
+    yes the run is checkpointed and train() returns with status "interrupted".
+    A run that is already complete returns at once ("already_finished"), and
+    one that was killed between its last checkpoint and its final export and
+    evaluation only does those.
+    """
     cfg = self.config
+    finished = self.run.read_json(FINISHED_FILE)
+    if finished and finished.get("env_steps") == self._steps() >= cfg.run.total_steps:
+      return TrainResult(self._steps(), self._iterations(), 0.0, 0.0, 0.0, None, status="already_finished")
     self.sampler.reset(self._reset_seed())
     timers = {"sample": 0.0, "update": 0.0}
     waited_before = self.learner.value_wait_seconds
     recent = []
     started = time.perf_counter()
-    progress = ProgressReporter(self.run, cfg.run.total_steps, self._steps(), self.show_progress)
+    progress = ProgressReporter(self.run, cfg.run.total_steps, self._steps(), self.show_progress,
+                                self._iterations())
+    interrupted = False
     try:
-      while self._steps() < cfg.run.total_steps:
+      while self._steps() < cfg.run.total_steps and not interrupted:
         t0 = time.perf_counter()
         self.actor.sync()
         batch = self.sampler.collect(self.actor, cfg.sampler.steps_per_env)
@@ -99,6 +119,7 @@ class Trainer:
           self._checkpoint()
         if cfg.run.export_dir and cfg.run.export_every and self._iterations() % cfg.run.export_every == 0:
           self.export()
+        interrupted = should_stop()
       if self.manager.latest_checkpoint is None or \
           not self.manager.latest_checkpoint.endswith(f"-{self._iterations()}"):
         self._checkpoint()
@@ -106,17 +127,13 @@ class Trainer:
       self.learner.wait()
       progress.close()
     wall = time.perf_counter() - started
-    if cfg.run.export_dir:
-      self.export()
-    evaluation = None
-    if cfg.run.eval_episodes > 0:
-      evaluation = self.evaluate(cfg.run.eval_episodes)
-      self.run.write_json("eval.json", {"mean_return": evaluation.mean_return,
-                                        "std_return": evaluation.std_return,
-                                        "returns": evaluation.returns, "lengths": evaluation.lengths,
-                                        "env_steps": self._steps()})
+    waited = self.learner.value_wait_seconds - waited_before
+    if interrupted:
+      return TrainResult(self._steps(), self._iterations(), wall, timers["sample"], timers["update"], None,
+                         waited, status="interrupted")
+    evaluation = self._finish()
     return TrainResult(self._steps(), self._iterations(), wall, timers["sample"], timers["update"],
-                       evaluation, self.learner.value_wait_seconds - waited_before)
+                       evaluation, waited)
 
   def evaluate(self, episodes: int) -> EvalResult:
     return evaluate_policy(self.policy, self.config.sampler.env_id, episodes,
@@ -147,6 +164,22 @@ class Trainer:
     """The run's seed on a fresh start; a resumed run gets a new, reproducible one."""
     seed, start = self.config.run.seed, self._iterations()
     return seed if start == 0 else int(np.random.SeedSequence([seed, start]).generate_state(1)[0] % (2 ** 31))
+
+  def _finish(self) -> Optional[EvalResult]:
+    """The final export and evaluation; finished.json records that they were done."""
+    cfg = self.config
+    if cfg.run.export_dir:
+      self.export()
+    evaluation = None
+    if cfg.run.eval_episodes > 0:
+      evaluation = self.evaluate(cfg.run.eval_episodes)
+      self.run.write_json("eval.json", {"mean_return": evaluation.mean_return,
+                                        "std_return": evaluation.std_return,
+                                        "returns": evaluation.returns, "lengths": evaluation.lengths,
+                                        "env_steps": self._steps()})
+    self.run.write_json(FINISHED_FILE, {"env_steps": self._steps(), "iteration": self._iterations(),
+                                        "export": os.path.basename(self.exports[-1]) if self.exports else None})
+    return evaluation
 
   def _checkpoint(self) -> None:
     self.learner.wait()   # the value net and its optimizer must be the fitted ones

@@ -21,6 +21,7 @@ from trpo_tf.surrogates import normalize_advantages, single_path_surrogate, vine
 
 # Why a step was or was not taken (TRPOInfo.status).
 STATUS_ACCEPTED, STATUS_LINE_SEARCH_FAILED, STATUS_NONFINITE, STATUS_ZERO_GRADIENT = 0, 1, 2, 3
+ZERO_GRADIENT_SQ = 1e-10   # ‖g‖² below this counts as no gradient (e.g. all advantages equal)
 
 
 class TRPOInfo(NamedTuple):
@@ -106,8 +107,11 @@ class TRPOUpdater:
     fvp = make_fvp(policy, fisher_obs, fisher_params, cfg.cg_damping, cfg.fvp_mode)
     cg = conjugate_gradient(fvp, g, cfg.cg_iters)
     shs = 0.5 * tf.tensordot(cg.x, fvp(cg.x), 1)
-    usable = tf.reduce_all(tf.math.is_finite(g)) & tf.reduce_all(tf.math.is_finite(cg.x)) \
-        & tf.math.is_finite(shs) & (shs > 0.0)
+    finite = tf.reduce_all(tf.math.is_finite(g)) & tf.reduce_all(tf.math.is_finite(cg.x)) & tf.math.is_finite(shs)
+    # A (numerically) zero gradient gives x = 0 and xᵀFx = 0: nothing to step along, but nothing non-finite.
+    nonzero = (tf.reduce_sum(tf.square(tf.where(tf.math.is_finite(g), g, tf.zeros_like(g)))) >= ZERO_GRADIENT_SQ) \
+        & (shs > 0.0)
+    usable = finite & nonzero
     beta = tf.where(usable, tf.sqrt(cfg.max_kl / tf.where(usable, shs, 1.0)), 0.0)
     full_step = tf.where(usable, beta * cg.x, tf.zeros_like(cg.x))
     expected = tf.tensordot(g, full_step, 1)
@@ -125,8 +129,8 @@ class TRPOUpdater:
     skipped = lambda: LineSearchResult(tf.constant(False), tf.constant(0), zero, zero, zero)
     accepted, tries, frac, gain, kl = tf.cond(usable & (expected > 0.0), search, skipped)
     status = tf.where(accepted, STATUS_ACCEPTED,
-                      tf.where(usable, tf.where(expected > 0.0, STATUS_LINE_SEARCH_FAILED, STATUS_ZERO_GRADIENT),
-                               STATUS_NONFINITE))
+                      tf.where(~finite, STATUS_NONFINITE,
+                               tf.where(usable & (expected > 0.0), STATUS_LINE_SEARCH_FAILED, STATUS_ZERO_GRADIENT)))
     return TRPOInfo(status=status, surrogate_before=surrogate, improvement=gain,
                     expected_improvement=expected, mean_kl=kl, line_search_tries=tries,
                     step_fraction=frac, cg_iterations=cg.iterations, cg_residual=cg.residual_norm,

@@ -17,11 +17,40 @@ import sys
 import numpy as np
 
 FPS_FALLBACK = 30
+_INSTALL = "install the project's video extra (pip install -e '.[video]', which `make` does)"
 
 
 def needs_replay(env) -> bool:
   """True for MuJoCo envs (rendered later from recorded states)."""
   return hasattr(env.unwrapped, "data") and hasattr(env.unwrapped, "set_state")
+
+
+def check_recording(env, env_id: str) -> None:
+  """ConfigError (one line) unless this process can write MP4s and, for captured envs, render `env`.
+
+  Checked before any episode runs, so a missing video dependency costs no
+  evaluation. MuJoCo envs are rendered later in a subprocess (see the module
+  docstring) and cannot be tried here without loading OpenGL beside TensorFlow.
+  """
+  from trpo_tf.config import ConfigError
+  try:
+    import imageio  # noqa: F401
+    import imageio_ffmpeg  # noqa: F401
+  except ImportError as e:
+    raise ConfigError(f"--video_dir needs {e.name} to write MP4s: {_INSTALL}") from None
+  if needs_replay(env):
+    return
+  os.environ.setdefault("SDL_VIDEODRIVER", "dummy")   # pygame draws off screen (no display, no SDL complaints)
+  import gymnasium as gym
+  try:
+    env.reset(seed=0)
+    frame = env.render()
+  except gym.error.DependencyNotInstalled as e:
+    if "pygame" in str(e):   # classic control draws with pygame, which the video extra installs
+      raise ConfigError(f"--video_dir needs pygame to render {env_id}: {_INSTALL}") from None
+    raise ConfigError(f"--video_dir cannot render {env_id}: {str(e).splitlines()[0]}") from None
+  if frame is None:
+    raise ConfigError(f"--video_dir: {env_id} does not render frames (render_mode rgb_array gave none)")
 
 
 def mujoco_state(env) -> np.ndarray:
@@ -32,7 +61,15 @@ def mujoco_state(env) -> np.ndarray:
 def write_video(frames, path: str, fps: int) -> None:
   import imageio
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  imageio.mimsave(path, frames, fps=fps)
+  imageio.mimsave(path, [_pad_to_blocks(f) for f in frames], fps=fps)
+
+
+def _pad_to_blocks(frame: np.ndarray, block: int = 16) -> np.ndarray:
+  """Pads height and width to multiples of 16 (edge pixels), which the encoder needs: otherwise imageio
+  rescales the frame (CartPole's 600 px, Atari's 210 px) and logs a warning for every video."""
+  h, w = frame.shape[:2]
+  pad = [(0, -h % block), (0, -w % block)] + [(0, 0)] * (frame.ndim - 2)
+  return np.pad(frame, pad, mode="edge")
 
 
 def render_states_in_subprocess(env_id: str, states: np.ndarray, path: str) -> None:
