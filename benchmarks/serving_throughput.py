@@ -4,7 +4,8 @@
 
 Without --model_dir, exports a Hopper-shaped default policy to a temporary directory.
 Measures the `serving_default` signature through tf.saved_model.load (TF2) and
-through the TF1 session loader (the path TF Serving takes), in one run.
+through the TF1 session loader (the path TF Serving takes), and `sample` with one
+seed per row through the session loader (rows are drawn one at a time), in one run.
 """
 
 import argparse
@@ -51,15 +52,20 @@ def main():
   batches = (1, 64, 4096)
   inputs = {b: np.random.default_rng(0).standard_normal((b,) + shape).astype(spec.dtype.as_numpy_dtype)
             for b in batches}
+  seeds = {b: np.arange(b, dtype=np.int64) for b in batches}
   tf2 = {b: rate(lambda b=b: serve(observations=tf.constant(inputs[b])), b, args.seconds) for b in batches}
   with tf.compat.v1.Session(graph=tf.Graph()) as sess:   # makes its graph the default: TF1 last
     meta = tf.compat.v1.saved_model.loader.load(sess, ["serve"], model_dir)
     sig = meta.signature_def["serving_default"]
     fetch, feed = sig.outputs["actions"].name, sig.inputs["observations"].name
     tf1 = {b: rate(lambda b=b: sess.run(fetch, {feed: inputs[b]}), b, args.seconds) for b in batches}
-  print(f"{'batch':>6} {'TF2 obs/s':>14} {'TF1 session obs/s':>18}")
+    sig = meta.signature_def["sample"]
+    fetch, feed, seed = sig.outputs["actions"].name, sig.inputs["observations"].name, sig.inputs["seed"].name
+    sample = {b: rate(lambda b=b: sess.run(fetch, {feed: inputs[b], seed: seeds[b]}), b, args.seconds)
+              for b in batches}
+  print(f"{'batch':>6} {'TF2 obs/s':>14} {'TF1 session obs/s':>18} {'TF1 sample obs/s':>17}")
   for b in batches:
-    print(f"{b:>6} {tf2[b]:>14,.0f} {tf1[b]:>18,.0f}")
+    print(f"{b:>6} {tf2[b]:>14,.0f} {tf1[b]:>18,.0f} {sample[b]:>17,.0f}")
 
 
 if __name__ == "__main__":

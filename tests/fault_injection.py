@@ -38,15 +38,28 @@ class SoakResult(NamedTuple):
   seconds: float
 
 
-def _moment(run_dir: str, export_dir: str) -> str:
+def _rows(run_dir: str) -> int:
+  try:
+    with open(os.path.join(run_dir, "progress.csv")) as f:
+      return sum(1 for _ in f)
+  except OSError:
+    return 0
+
+
+def _moment(run_dir: str, export_dir: str, rows_at_start: int) -> str:
+  """What the kill interrupted, from what it left half-written (or whether training had begun)."""
   ckpt_dir = os.path.join(run_dir, "checkpoints")
   if os.path.isdir(ckpt_dir) and any(n.endswith("_temp") for n in os.listdir(ckpt_dir)):
     return "checkpoint write"
   if os.path.isdir(export_dir) and any(n.startswith(".") for n in os.listdir(export_dir)):
     return "export write"
-  if not os.path.exists(os.path.join(run_dir, "progress.csv")):
-    return "start-up"
-  return "other"
+  return "training" if _rows(run_dir) > rows_at_start else "start-up"
+
+
+def _wait_until_training(proc, run_dir: str, rows_at_start: int, timeout: float) -> None:
+  deadline = time.time() + timeout
+  while time.time() < deadline and proc.poll() is None and _rows(run_dir) <= rows_at_start:
+    time.sleep(0.05)
 
 
 def check_export_base(export_dir: str) -> int:
@@ -64,7 +77,13 @@ def check_export_base(export_dir: str) -> int:
 
 def run_soak(run_dir: str, export_dir: str, total_steps: int, kills: int, seed: int = 0,
              max_delay: float = 12.0, log=lambda *_: None) -> SoakResult:
-  """Starts (or resumes) the run and SIGKILLs it `kills` times at random moments, then finishes it."""
+  """Starts (or resumes) the run and SIGKILLs it `kills` times at random moments, then finishes it.
+
+  A quarter of the kills come at a uniform time in (0.5, max_delay) s after the
+  start (start-up included); the others at a uniform time in (0, 1.5) s after
+  the restarted run logs its first iteration, where most of the time goes into
+  writing checkpoints and exports.
+  """
   rng = np.random.default_rng(seed)
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
   started, moments, starts, done = time.perf_counter(), {}, 0, 0
@@ -74,12 +93,17 @@ def run_soak(run_dir: str, export_dir: str, total_steps: int, kills: int, seed: 
                              f"--run_dir={run_dir}", "--export", f"--export_dir={export_dir}", *resume],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     starts += 1
+    rows_at_start = _rows(run_dir)
     try:
-      proc.wait(timeout=rng.uniform(0.5, max_delay))
+      if rng.random() < 0.25:
+        proc.wait(timeout=rng.uniform(0.5, max_delay))
+      else:
+        _wait_until_training(proc, run_dir, rows_at_start, timeout=120)
+        proc.wait(timeout=rng.uniform(0.0, 1.5))
     except subprocess.TimeoutExpired:
-      moment = _moment(run_dir, export_dir)
       proc.send_signal(signal.SIGKILL)
       proc.wait()
+      moment = _moment(run_dir, export_dir, rows_at_start)
       moments[moment] = moments.get(moment, 0) + 1
       done += 1
       check_export_base(export_dir)

@@ -78,6 +78,7 @@ def test_killed_launcher_resumes(tmp_path):
 
 
 def _small_run(tmp_path, iterations=4, **overrides):
+  """A CartPole run of about `iterations` iterations (autoreset rows make it one or two more)."""
   config = preset("cartpole").override(num_envs=2, steps_per_env=64, total_steps=128 * iterations,
                                        checkpoint_every=1, keep_checkpoints=5, eval_episodes=0, **overrides)
   trainer, _ = train_run(config, tmp_path / "run")
@@ -93,31 +94,36 @@ def _restored(config, run_dir):
 def test_resume_falls_back_to_the_newest_intact_checkpoint(tmp_path, capsys):
   config, run_dir, _ = _small_run(tmp_path)
   ckpts = os.path.join(run_dir, "checkpoints")
-  steps = {n: int(tf.train.load_checkpoint(os.path.join(ckpts, f"ckpt-{n}"))
-                  .get_tensor("env_steps/.ATTRIBUTES/VARIABLE_VALUE")) for n in (2, 3, 4)}
-  data = os.path.join(ckpts, "ckpt-4.data-00000-of-00001")
+  last = int(tf.train.latest_checkpoint(ckpts).rsplit("-", 1)[1])
+  good, bad_index, bad_data = last - 2, last - 1, last
+  good_steps = int(tf.train.load_checkpoint(os.path.join(ckpts, f"ckpt-{good}"))
+                   .get_tensor("env_steps/.ATTRIBUTES/VARIABLE_VALUE"))
+  data = os.path.join(ckpts, f"ckpt-{bad_data}.data-00000-of-00001")
   with open(data, "rb") as f:
     head = f.read(100)
   with open(data, "wb") as f:
     f.write(head)                                      # truncated data file
-  index = os.path.join(ckpts, "ckpt-3.index")
+  index = os.path.join(ckpts, f"ckpt-{bad_index}.index")
   with open(index, "rb") as f:
     head = f.read(40)
   with open(index, "wb") as f:
     f.write(head)                                      # truncated index file
   with open(os.path.join(ckpts, "checkpoint"), "w") as f:
     f.write("garbage\x00")                             # and a damaged checkpoint index
-  os.makedirs(os.path.join(ckpts, "ckpt-5_temp"))     # what a kill mid-save leaves
+  os.makedirs(os.path.join(ckpts, f"ckpt-{last + 1}_temp"))   # what a kill mid-save leaves
   trainer = _restored(config, run_dir)
   warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
-  assert trainer.resumed_from.endswith("ckpt-2") and int(trainer.env_steps.numpy()) == steps[2]
-  assert int(trainer.iteration.numpy()) == 2
-  assert len(warnings) == 2 and "ckpt-4" in warnings[0] and "ckpt-3" in warnings[1]
-  assert not os.path.exists(os.path.join(ckpts, "ckpt-5_temp"))
-  assert tf.train.latest_checkpoint(ckpts).endswith("ckpt-2")   # the index was rebuilt
+  assert trainer.resumed_from.endswith(f"ckpt-{good}") and int(trainer.env_steps.numpy()) == good_steps
+  assert int(trainer.iteration.numpy()) == good
+  assert len(warnings) == 2 and f"ckpt-{bad_data}:" in warnings[0] and f"ckpt-{bad_index}:" in warnings[1]
+  assert not os.path.exists(os.path.join(ckpts, f"ckpt-{last + 1}_temp"))
+  assert tf.train.latest_checkpoint(ckpts).endswith(f"ckpt-{good}")   # the index was rebuilt
   # Continuing overwrites the damaged numbers with good checkpoints.
-  result = Trainer(config.override(total_steps=128 * 5), run_dir, resume=True, show_progress=False).train()
-  assert result.iterations == 5 and tf.train.latest_checkpoint(ckpts).endswith("ckpt-5")
+  trainer = Trainer(config.override(total_steps=config.run.total_steps + 256), run_dir, resume=True,
+                    show_progress=False)
+  result = trainer.train()
+  trainer.close()
+  assert result.iterations > last and tf.train.latest_checkpoint(ckpts).endswith(f"ckpt-{result.iterations}")
 
 
 def test_resume_fails_in_one_line_when_no_checkpoint_restores(tmp_path):
@@ -127,7 +133,7 @@ def test_resume_fails_in_one_line_when_no_checkpoint_restores(tmp_path):
     if name.endswith(".index"):
       with open(os.path.join(run_dir, "checkpoints", name), "wb") as f:
         f.write(b"not an sstable")
-  with pytest.raises(ConfigError, match="none of the 2 checkpoints .* restores"):
+  with pytest.raises(ConfigError, match=r"none of the \d checkpoints .* restores"):
     Trainer(config, run_dir, resume=True, show_progress=False)
 
 
@@ -143,7 +149,8 @@ def test_a_run_without_checkpoint_resumes_from_iteration_zero(tmp_path):
   assert "no checkpoint yet: starting it from iteration 0" in proc.stdout
   with open(os.path.join(run.path, "progress.csv")) as f:
     rows = list(csv.DictReader(f))
-  assert [int(r["iteration"]) for r in rows] == [1, 2]
+  iterations = [int(r["iteration"]) for r in rows]   # the stale half row is gone, each iteration once
+  assert len(iterations) >= 2 and iterations == list(range(1, len(iterations) + 1))
 
 
 def test_changed_sampler_settings_are_named(tmp_path):
@@ -196,7 +203,7 @@ def test_resume_records_total_steps_keeps_export_choice_and_does_not_redo_a_fini
   assert sorted(os.listdir(models)) == ["1", "2"]          # the export choice survived the resume
   again = subprocess.run(resume, capture_output=True, text=True, cwd=ROOT, env=env)
   assert again.returncode == 0, again.stderr
-  assert "nothing to do: the run already finished at 256 env steps" in again.stdout
+  assert "nothing to do: the run already finished at" in again.stdout
   assert sorted(os.listdir(models)) == ["1", "2"]          # no duplicate version
   off = tmp_path / "off"
   assert run_train("--preset=cartpole", f"--run_dir={off}", "--num_envs=2", "--steps_per_env=64",

@@ -49,17 +49,21 @@ class RunDirectory:
     candidates = self.checkpoint_candidates()
     return candidates[0] if candidates else None
 
-  def restore_newest(self, checkpoint, warn: Callable[[str], None] = _warn) -> Optional[str]:
+  def restore_newest(self, checkpoint, warn: Callable[[str], None] = _warn, partial: bool = False) -> Optional[str]:
     """Restores `checkpoint` (a tf.train.Checkpoint) from the newest intact checkpoint.
 
     Damaged ones (truncated data or index files, missing shards) are skipped
     with one warning line each. Returns the prefix restored, None if there is
-    no checkpoint; ConfigError if there are some and none restores.
+    no checkpoint; ConfigError if there are some and none restores. `partial`:
+    `checkpoint` tracks only part of what was saved (e.g. the policy alone).
     """
     candidates = self.checkpoint_candidates()
     for prefix in candidates:
       try:
-        checkpoint.restore(prefix).assert_existing_objects_matched()
+        status = checkpoint.restore(prefix)
+        if partial:
+          status.expect_partial()
+        status.assert_existing_objects_matched()
         return prefix
       except Exception as e:   # corrupt files surface as IndexError, OpError, ValueError, ...
         reason = (str(e).strip().splitlines() or [type(e).__name__])[0]

@@ -26,7 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from trpo_tf.fisher import raw_variable
-from trpo_tf.serving_layout import next_version
+from trpo_tf.serving_layout import next_version, remove_stale_temporaries, temp_prefix
 
 METADATA_FILE = "trpo_tf_policy.json"
 # Discrete actions are served as int64, the dtype of gymnasium's Discrete spaces, of TF-Agents'
@@ -138,7 +138,8 @@ def write_version(base_dir: str, metadata: dict, write) -> str:
   attach as the asset trpo_tf_policy.json. On any failure nothing is left behind.
   """
   os.makedirs(base_dir, exist_ok=True)
-  tmp = tempfile.mkdtemp(prefix=".tmp-export-", dir=base_dir)
+  remove_stale_temporaries(base_dir)   # what killed exporters left behind
+  tmp = tempfile.mkdtemp(prefix=temp_prefix(), dir=base_dir)
   try:
     os.makedirs(os.path.join(tmp, "meta"))
     meta_path = os.path.join(tmp, "meta", METADATA_FILE)   # copied to <version>/assets/
@@ -186,10 +187,16 @@ def restore_policy(run_dir: str, checkpoint: Optional[str] = None):
     raise ExportError(str(e).replace("cannot resume", "cannot export")) from None
   obs_space, act_space = env.observation_space, env.action_space
   env.close()
-  path = checkpoint or run.latest_checkpoint()
-  if path is None:
-    raise ExportError(f"cannot export: no checkpoint in {run.checkpoint_dir}")
   policy, _ = build_networks(obs_space, act_space, config.network)
+  if checkpoint is None:   # the newest that restores, as a resume would take
+    try:
+      path = run.restore_newest(tf.train.Checkpoint(policy=policy), partial=True)
+    except ConfigError as e:
+      raise ExportError(str(e).replace("cannot resume", "cannot export")) from None
+    if path is None:
+      raise ExportError(f"cannot export: no checkpoint in {run.checkpoint_dir}")
+    return policy, obs_space, act_space, config, path
+  path = checkpoint
   try:
     tf.train.Checkpoint(policy=policy).restore(path).expect_partial().assert_existing_objects_matched()
   except (tf.errors.OpError, AssertionError, ValueError, IndexError, KeyError) as e:  # truncated files raise IndexError

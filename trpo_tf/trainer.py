@@ -71,6 +71,7 @@ class Trainer:
     self.run.write_config(config)
     self.show_progress = show_progress
     self.exports = []
+    self._exported_iteration = None
 
   # -- public ---------------------------------------------------------------
 
@@ -146,6 +147,7 @@ class Trainer:
     path = export_policy(self.policy, self.sampler.observation_space, self.sampler.action_space,
                          self.config.run.export_dir, metadata)
     self.exports.append(path)
+    self._exported_iteration = self._iterations()
     return path
 
   def close(self) -> None:
@@ -168,7 +170,7 @@ class Trainer:
   def _finish(self) -> Optional[EvalResult]:
     """The final export and evaluation; finished.json records that they were done."""
     cfg = self.config
-    if cfg.run.export_dir:
+    if cfg.run.export_dir and self._exported_iteration != self._iterations():   # export_every may have done it
       self.export()
     evaluation = None
     if cfg.run.eval_episodes > 0:
