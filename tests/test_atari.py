@@ -91,6 +91,43 @@ def test_fire_reset_serves_the_ball():
   assert steps_until_terminal(fire_reset=True) is not None
 
 
+def _lives_and_terminals(env, steps):
+  """(lives after the step, terminated) for `steps` NOOP steps of a 1-env vector env."""
+  out = []
+  for _ in range(steps):
+    _, _, terminated, _, info = env.step(np.zeros(1, np.int64))
+    out.append((int(info["lives"][0]), bool(terminated[0])))
+  return out
+
+
+def test_terminal_on_life_loss_continues_the_game():
+  """A lost life ends the training episode but not the game: lives go 5, 4, ..., 0, then a new game.
+
+  (gymnasium's AtariPreprocessing(terminal_on_life_loss=True) under NEXT_STEP autoreset reset the
+  whole game at every lost life, so the agent only ever played its first life.)
+  """
+  env = make_vector_env("ALE/Breakout-v5", 1, terminal_on_life_loss=True, fire_reset=True)
+  env.reset(seed=0)
+  trace = _lives_and_terminals(env, 400)
+  env.close()
+  terminal_lives = [lives for lives, terminated in trace if terminated]
+  assert terminal_lives[:6] == [4, 3, 2, 1, 0, 4], terminal_lives   # a real game over (0) starts a new game
+  for (lives, terminated), (next_lives, _) in zip(trace, trace[1:]):
+    if terminated and lives > 0:
+      assert next_lives == lives      # the autoreset row continues the same game
+    if terminated and lives == 0:
+      assert next_lives == 5          # game over: a fresh game
+
+
+def test_without_life_loss_terminals_a_lost_life_is_not_terminal():
+  """FIRE only after the reset: the first ball is lost (5 → 4 lives) and nothing ends the episode."""
+  env = make_vector_env("ALE/Breakout-v5", 1, fire_reset=True)
+  env.reset(seed=0)
+  trace = _lives_and_terminals(env, 300)
+  env.close()
+  assert trace[-1][0] == 4 and not any(terminated for _, terminated in trace)
+
+
 def test_vine_smoke_training_with_a_cnn_policy(tmp_path):
   """Vine on ALE: trunk states restored into branch envs, one branch per action, TF-acted CNN policy."""
   import csv

@@ -100,3 +100,17 @@ def test_environments_without_state_access_are_rejected_in_one_line():
   hopper = gym.wrappers.ClipReward(gym.make("Hopper-v5"), -1, 1)
   with pytest.raises(ConfigError, match="cannot restore the state of wrapper ClipReward"):
     check_restorable(hopper, "Hopper-v5")
+
+
+@pytest.mark.parametrize("env_id", ["Pendulum-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Acrobot-v1"])
+def test_classic_control_is_restorable_before_its_first_reset(env_id):
+  """Pendulum's and MountainCar's `state` only appears at reset; the check runs before it (preflight)."""
+  env = make_training_env(env_id)
+  check_restorable(env, env_id)
+  env.reset(seed=0)
+  snapshot = save_state(env)
+  actions = [env.action_space.sample() for _ in range(20)]
+  first = _rollout(env, actions)
+  restore_state(env, snapshot)
+  _assert_identical(first, _rollout(env, actions))
+  env.close()
