@@ -67,3 +67,10 @@ def test_default_export_name_comes_from_the_resolved_run_directory(tmp_path, mon
   monkeypatch.chdir(tmp_path)
   assert preflight.default_export_dir(".") == os.path.join(ROOT, "exported_models", tmp_path.name)
   assert preflight.default_export_dir("runs/a/") == os.path.join(ROOT, "exported_models", "a")
+
+
+
+def test_tf_agents_launcher_rejects_an_unwritable_run_dir():
+  proc = run_tf_agents_train("--preset=cartpole", "--run_dir=/proc/tfa")
+  assert proc.returncode == 2
+  assert proc.stderr.strip() == "error: --run_dir /proc/tfa is inside a system directory (proc); choose another"

@@ -172,7 +172,7 @@ class SamplerConfig:
            "vector_mode applies to env_backend=gymnasium; EnvPool runs its own thread pool (env_threads)")
     _check(self.env_backend == "gymnasium" or not self.fire_reset,
            "fire_reset needs env_backend=gymnasium: EnvPool's fire reset does not serve the ball after a "
-           "lost life (benchmarks/results/README.md)")
+           "lost life (README: Env backends)")
     _check(self.env_threads >= 1, f"env_threads must be >= 1, got {self.env_threads}")
     _check(self.act_backend in ("numpy", "tf"), f"act_backend must be numpy or tf, got {self.act_backend!r}")
     _check(self.reward_clip > 0, f"reward_clip must be > 0, got {self.reward_clip}")
