@@ -92,3 +92,13 @@ def test_unsupported_action_space_is_rejected():
     make_env("TestMultiBinary-v0")
   with pytest.raises(ConfigError, match="action space MultiBinary.*not supported"):
     make_vector_env("TestMultiBinary-v0", 2)
+
+
+def test_batches_without_valid_rows_do_not_crash_a_run(tmp_path):
+  """num_envs=1 × steps_per_env=1: every episode end gives a batch that is only an autoreset row."""
+  from tests.helpers import train_run
+  from trpo_tf.presets import preset
+  config = preset("cartpole").override(num_envs=1, steps_per_env=1, total_steps=40, eval_episodes=0)
+  trainer, result = train_run(config, tmp_path / "run")
+  assert result.env_steps == 40 and result.iterations > 40   # some iterations had nothing to learn from
+  assert all(np.all(np.isfinite(v.numpy())) for v in trainer.policy.weights + trainer.value_net.weights)

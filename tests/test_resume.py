@@ -211,3 +211,33 @@ def test_resume_records_total_steps_keeps_export_choice_and_does_not_redo_a_fini
   more = subprocess.run(resume[:3] + [f"--run_dir={off}", "--resume", "--total_steps=256"], capture_output=True,
                         text=True, cwd=ROOT, env=env)
   assert more.returncode == 0 and "exported SavedModel" not in more.stdout, more.stderr
+
+
+def test_a_second_interrupt_exits_at_once(tmp_path):
+  run_dir = str(tmp_path / "run")
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+  proc = subprocess.Popen([sys.executable, TRAIN, "--progress=false", "--export=false", "--preset=cartpole",
+                           "--num_envs=1", "--steps_per_env=10000", "--total_steps=10000000", f"--run_dir={run_dir}"],
+                          cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  deadline = time.time() + 240
+  while time.time() < deadline and _rows(os.path.join(run_dir, "progress.csv")) < 1:
+    time.sleep(0.2)
+  proc.send_signal(signal.SIGINT)   # mid-iteration: iterations of 10,000 steps take seconds
+  first = ""
+  while "stopping at the next safe point" not in first:
+    first = proc.stderr.readline()
+  proc.send_signal(signal.SIGINT)
+  _, err = proc.communicate(timeout=60)
+  assert proc.returncode == 130 and "SIGINT again: exiting now" in err and "Traceback" not in err, err
+  assert "interrupted at" not in err   # it did not wait for the iteration to end
+
+
+def test_stale_export_temporaries_of_dead_writers_are_removed(tmp_path):
+  from trpo_tf.serving_layout import remove_stale_temporaries, temp_prefix
+  dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+  names = [f".tmp-export-{int(dead.stdout)}-abc", ".tmp-export-xyz", temp_prefix() + "live", "1", "2", ".other"]
+  for name in names:
+    (tmp_path / name).mkdir()
+  removed = remove_stale_temporaries(str(tmp_path))
+  assert sorted(os.path.basename(p) for p in removed) == sorted(names[:2])
+  assert sorted(os.listdir(tmp_path)) == sorted(names[2:])   # a running writer's and every version stay
