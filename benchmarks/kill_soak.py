@@ -51,7 +51,7 @@ def main():
   rows.append({"date": time.strftime("%Y-%m-%d"), "kills": result.kills,
                "during_checkpoint_write": moments.get("checkpoint write", 0),
                "during_export_write": moments.get("export write", 0),
-               "during_start_up": moments.get("start-up", 0), "other": moments.get("other", 0),
+               "during_start_up": moments.get("start-up", 0), "other_training": moments.get("training", 0),
                "starts": result.starts, "seconds": round(result.seconds), "env_steps": result.env_steps,
                "iterations": result.iterations, "versions_loaded": len(loaded), "failures": 0})
   write_rows(rows, path)

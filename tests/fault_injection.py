@@ -62,6 +62,18 @@ def _wait_until_training(proc, run_dir: str, rows_at_start: int, timeout: float)
     time.sleep(0.05)
 
 
+def _wait_for_write(proc, directory: str, is_temp, timeout: float) -> None:
+  """Polls (~0.2 ms) until a temporary of the kind `is_temp` recognises exists in `directory`."""
+  deadline = time.time() + timeout
+  while time.time() < deadline and proc.poll() is None:
+    try:
+      if any(is_temp(n) for n in os.listdir(directory)):
+        return
+    except OSError:
+      pass
+    time.sleep(0.0002)
+
+
 def check_export_base(export_dir: str) -> int:
   """Every visible entry is a complete integer version; returns how many there are."""
   if not os.path.isdir(export_dir):
@@ -79,10 +91,11 @@ def run_soak(run_dir: str, export_dir: str, total_steps: int, kills: int, seed: 
              max_delay: float = 12.0, log=lambda *_: None) -> SoakResult:
   """Starts (or resumes) the run and SIGKILLs it `kills` times at random moments, then finishes it.
 
-  A quarter of the kills come at a uniform time in (0.5, max_delay) s after the
-  start (start-up included); the others at a uniform time in (0, 1.5) s after
-  the restarted run logs its first iteration, where most of the time goes into
-  writing checkpoints and exports.
+  Kills come, with equal chances: at a uniform time in (0.5, max_delay) s
+  after the start (start-up included); at a uniform time in (0, 1.5) s after
+  the restarted run logs its first iteration; the moment a checkpoint's
+  temporary directory appears (TensorFlow's ckpt-N_temp, a window of
+  milliseconds); the moment an export's temporary directory appears.
   """
   rng = np.random.default_rng(seed)
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
@@ -94,12 +107,17 @@ def run_soak(run_dir: str, export_dir: str, total_steps: int, kills: int, seed: 
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     starts += 1
     rows_at_start = _rows(run_dir)
+    mode = rng.integers(4)
     try:
-      if rng.random() < 0.25:
+      if mode == 0:
         proc.wait(timeout=rng.uniform(0.5, max_delay))
       else:
         _wait_until_training(proc, run_dir, rows_at_start, timeout=120)
-        proc.wait(timeout=rng.uniform(0.0, 1.5))
+        if mode == 2:
+          _wait_for_write(proc, os.path.join(run_dir, "checkpoints"), lambda n: n.endswith("_temp"), 30)
+        elif mode == 3:
+          _wait_for_write(proc, export_dir, lambda n: n.startswith("."), 30)
+        proc.wait(timeout=rng.uniform(0.0, 1.5) if mode == 1 else 0.0)
     except subprocess.TimeoutExpired:
       proc.send_signal(signal.SIGKILL)
       proc.wait()
