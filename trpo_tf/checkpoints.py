@@ -52,25 +52,29 @@ class RunDirectory:
   def restore_newest(self, checkpoint, warn: Callable[[str], None] = _warn, partial: bool = False) -> Optional[str]:
     """Restores `checkpoint` (a tf.train.Checkpoint) from the newest intact checkpoint.
 
-    Damaged ones (truncated data or index files, missing shards) are skipped
-    with one warning line each. Returns the prefix restored, None if there is
-    no checkpoint; ConfigError if there are some and none restores. `partial`:
+    Damaged ones (truncated data or index files, missing shards) are skipped,
+    with one warning line each once an older one has restored. Returns the
+    prefix restored, None if there is no checkpoint; ConfigError (one line,
+    with each checkpoint's reason) if there are some and none restores. `partial`:
     `checkpoint` tracks only part of what was saved (e.g. the policy alone).
     """
-    candidates = self.checkpoint_candidates()
+    candidates, skipped = self.checkpoint_candidates(), []
     for prefix in candidates:
       try:
         status = checkpoint.restore(prefix)
         if partial:
           status.expect_partial()
         status.assert_existing_objects_matched()
-        return prefix
       except Exception as e:   # corrupt files surface as IndexError, OpError, ValueError, ...
-        reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        warn(f"skipping checkpoint {os.path.basename(prefix)}: it does not restore ({reason})")
+        skipped.append((os.path.basename(prefix), (str(e).strip().splitlines() or [type(e).__name__])[0]))
+        continue
+      for name, reason in skipped:
+        warn(f"skipping checkpoint {name}: it does not restore ({reason})")
+      return prefix
     if candidates:
+      reasons = "; ".join(f"{name}: {reason}" for name, reason in skipped)
       raise ConfigError(f"cannot resume: none of the {len(candidates)} checkpoints in {self.checkpoint_dir} "
-                        "restores")
+                        f"restores, each is missing or corrupt ({reasons})")
     return None
 
   def rebuild_checkpoint_index(self, restored: Optional[str]) -> None:
