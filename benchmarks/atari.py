@@ -1,7 +1,7 @@
 """CPU learning run on an Atari game against a random-policy baseline.
 
   python benchmarks/atari.py [--game=breakout] [--steps=750000] [--terminal_on_life_loss] [--fire_reset]
-      [--set entropy_coef=0.01 --set cnn=nature ...] [--name=NAME] [--out=benchmarks/results/NAME]
+      [--set entropy_coef=0.01 --set cnn=nature ...] [--name=NAME] [--out=benchmarks/results/NAME] [--resume]
 
 Trains the game's preset (sampling/atari.py preprocessing; --set overrides any config
 field) for --steps agent steps (× 4 frames) in benchmarks/runs/atari_<NAME>/, then
@@ -10,7 +10,10 @@ automatic FIRE), a uniformly random policy with the trained policy, both its
 stochastic policy (what it trained with) and its mode (greedy). Prints frames, wall
 time and agent steps/s, and writes to --out: curve.png (training return vs frames;
 with --terminal_on_life_loss that return is per life, so the random policy's per-life
-return on the training env is drawn too) and progress.csv.
+return on the training env is drawn too) and progress.csv. --resume continues a
+killed run from its last checkpoint (every 50 iterations in the Atari presets); the
+resumed part samples with a new reset seed, so it is not bit-identical to an
+uninterrupted run.
 """
 
 import argparse
@@ -66,6 +69,8 @@ def main():
   parser.add_argument("--set", action="append", default=[], help="config override, e.g. entropy_coef=0.01")
   parser.add_argument("--name", default=None, help="names the run and output directories (default: the game)")
   parser.add_argument("--out", default=None, help="output directory (default benchmarks/results/atari_<name>)")
+  parser.add_argument("--resume", action="store_true", help="continue the killed run of the same --name from its "
+                      "last checkpoint (with the same other flags) instead of starting over")
   args = parser.parse_args()
   name = args.name or args.game
   out = args.out or os.path.join(BENCH, "results", f"atari_{name}")
@@ -73,8 +78,9 @@ def main():
                                       terminal_on_life_loss=args.terminal_on_life_loss, fire_reset=args.fire_reset,
                                       **parse_sets(args.set))
   run_dir = os.path.join(BENCH, "runs", f"atari_{name}")
-  shutil.rmtree(run_dir, ignore_errors=True)
-  trainer = Trainer(config, run_dir)
+  if not args.resume:
+    shutil.rmtree(run_dir, ignore_errors=True)
+  trainer = Trainer(config, run_dir, resume=args.resume)
   start = time.perf_counter()
   result = trainer.train()
   wall = time.perf_counter() - start
