@@ -69,10 +69,12 @@ def check_writable_dir(path: str, what: str) -> None:
   """ConfigError unless `path` is, or can be created as, a directory we can write into.
 
   Checked without creating anything: the nearest existing ancestor must be a
-  writable directory (not a file), outside the kernel's /proc, /sys and /dev.
+  writable directory (not a file), outside the kernel's /proc, /sys and /dev
+  (/dev/shm, a RAM disk, is fine).
   """
   full = os.path.abspath(path)
-  if any(full == t or full.startswith(t + os.sep) for t in _SYSTEM_TREES):
+  inside = lambda tree: full == tree or full.startswith(tree + os.sep)
+  if any(inside(t) for t in _SYSTEM_TREES) and not inside("/dev/shm"):
     raise ConfigError(f"{what} {full} is inside a system directory ({full.split(os.sep)[1]}); choose another")
   probe = full
   while not os.path.exists(probe):
