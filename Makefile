@@ -6,6 +6,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TRAIN_FLAGS ?= --preset=hopper --total_steps=1000000 --seed=0
+# pytest-xdist workers: one per core; whole test files go to one worker (their module fixtures are built once).
+TEST_WORKERS ?= auto
 
 .PHONY: train test bench clean-venv
 
@@ -23,7 +25,7 @@ train: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest tests
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15 tests
 
 bench: $(STAMP)
 	$(PY) benchmarks/throughput.py --presets hopper --backends gymnasium,envpool

@@ -26,7 +26,7 @@ setup(
     python_requires=">=3.11,<3.12",
     install_requires=INSTALL_REQUIRES,
     extras_require={
-        "test": ["pytest==9.2.0", "ruff==0.17.5"],   # ruff: the lint `make test` runs (ruff.toml)
+        "test": ["pytest==9.2.0", "pytest-xdist==3.8.0", "ruff==0.17.5"],   # xdist: `make test` runs on every core; ruff: its lint (ruff.toml)
         "bench": ["matplotlib==3.11.2"],
         "serving": ["tensorflow-serving-api==2.21.0"],   # gRPC client protos (examples/serving_client.py)
         "video": ["imageio-ffmpeg==0.8.1", "pygame-ce==2.5.8"],   # evaluate.py --video_dir: MP4; classic control draws with pygame(-ce, gymnasium 1.4's choice)

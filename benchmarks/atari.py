@@ -81,6 +81,7 @@ def main():
   if not args.resume:
     shutil.rmtree(run_dir, ignore_errors=True)
   trainer = Trainer(config, run_dir, resume=args.resume)
+  steps_before = int(trainer.env_steps.numpy())   # > 0 on --resume: the speed is this process's part
   start = time.perf_counter()
   result = trainer.train()
   wall = time.perf_counter() - start
@@ -121,8 +122,11 @@ def main():
   ev = result.evaluation
   print(f"game            {env_id}  (overrides: {parse_sets(args.set) or 'none'})")
   print(f"agent steps     {result.env_steps}  ({4 * result.env_steps} frames)")
-  print(f"wall time       {wall:.0f} s  ({result.sample_seconds:.0f} s sampling, {result.update_seconds:.0f} s updates)")
-  print(f"throughput      {result.env_steps / wall:.0f} agent steps/s  ({4 * result.env_steps / wall:.0f} frames/s)")
+  resumed = f", resumed at {steps_before} agent steps" if steps_before else ""
+  print(f"wall time       {wall:.0f} s  ({result.sample_seconds:.0f} s sampling, {result.update_seconds:.0f} s updates"
+        f"{resumed})")
+  done = result.env_steps - steps_before
+  print(f"throughput      {done / wall:.0f} agent steps/s  ({4 * done / wall:.0f} frames/s)")
   print(f"full games      random {random_game:.2f} ({args.random_episodes} episodes); trained, stochastic "
         f"{stochastic:.2f}, greedy {ev.mean_return if ev else float('nan'):.2f} ({args.eval_episodes} episodes each)")
   if random_life is not None:

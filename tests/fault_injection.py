@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Dict, NamedTuple
+from typing import Dict, NamedTuple, Sequence
 
 import numpy as np
 
@@ -88,7 +88,7 @@ def check_export_base(export_dir: str) -> int:
 
 
 def run_soak(run_dir: str, export_dir: str, total_steps: int, kills: int, seed: int = 0,
-             max_delay: float = 12.0, log=lambda *_: None) -> SoakResult:
+             max_delay: float = 12.0, log=lambda *_: None, modes: Sequence[int] = ()) -> SoakResult:
   """Starts (or resumes) the run and SIGKILLs it `kills` times at random moments, then finishes it.
 
   Kills come, with equal chances: at a uniform time in (0.5, max_delay) s
@@ -107,7 +107,7 @@ def run_soak(run_dir: str, export_dir: str, total_steps: int, kills: int, seed: 
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     starts += 1
     rows_at_start = _rows(run_dir)
-    mode = rng.integers(4)
+    mode = modes[done % len(modes)] if modes else rng.integers(4)
     try:
       if mode == 0:
         proc.wait(timeout=rng.uniform(0.5, max_delay))

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.helpers import ROOT, run_train
+from tests.helpers import ROOT
 
 # Runs a launcher with TensorFlow unimportable: an error reported this way came before any TF work.
 _WITHOUT_TF = ("import runpy, sys; sys.modules['tensorflow'] = None; sys.argv = sys.argv[1:]; "
@@ -40,15 +40,10 @@ def snapshot(*roots):
   return found
 
 
-@pytest.fixture(scope="module")
-def cartpole(tmp_path_factory):
-  """A tiny trained CartPole run and its export: (run_dir, base, version)."""
-  root = tmp_path_factory.mktemp("cartpole")
-  run_dir, base = root / "run", root / "models"
-  proc = run_train("--preset=cartpole", "--total_steps=2000", "--eval_episodes=0", f"--run_dir={run_dir}",
-                   f"--export_dir={base}")
-  assert proc.returncode == 0, proc.stderr[-2000:]
-  return run_dir, base, base / "1"
+@pytest.fixture
+def cartpole(trained_cartpole):
+  """The shared tiny trained CartPole run (tests/conftest.py): (run_dir, base, version)."""
+  return trained_cartpole
 
 
 @pytest.fixture(scope="module")

@@ -66,8 +66,12 @@ def test_killed_launcher_resumes(tmp_path):
   steps_at_kill = _latest_checkpoint_steps(run_dir)
   assert steps_at_kill >= 3 * 1024
   target = steps_at_kill + 3 * 1024
-  done = run_train("--resume", f"--run_dir={run_dir}", f"--total_steps={target}", "--eval_episodes=1")
+  # No --export flag: the run's own --export=false must survive the resume.
+  done = subprocess.run([sys.executable, TRAIN, "--progress=false", "--resume", f"--run_dir={run_dir}",
+                         f"--total_steps={target}", "--eval_episodes=1"], capture_output=True, text=True,
+                        cwd=ROOT, env=env, timeout=600)
   assert done.returncode == 0, done.stderr[-2000:]
+  assert "exported SavedModel" not in done.stdout, done.stdout
   assert _latest_checkpoint_steps(run_dir) >= target
   with open(os.path.join(run_dir, "progress.csv")) as f:
     rows = list(csv.DictReader(f))
@@ -191,6 +195,7 @@ def test_interrupt_saves_a_checkpoint_and_exits_cleanly(tmp_path, sig, code):
 
 
 def test_resume_records_total_steps_keeps_export_choice_and_does_not_redo_a_finished_run(tmp_path):
+  """--export survives a resume here; --export=false survives one in test_killed_launcher_resumes."""
   run_dir, models = tmp_path / "run", tmp_path / "models"
   first = run_train("--preset=cartpole", f"--run_dir={run_dir}", "--export", f"--export_dir={models}",
                     "--num_envs=2", "--steps_per_env=64", "--total_steps=128", "--eval_episodes=1")
@@ -205,12 +210,6 @@ def test_resume_records_total_steps_keeps_export_choice_and_does_not_redo_a_fini
   assert again.returncode == 0, again.stderr
   assert "nothing to do: the run already finished at" in again.stdout
   assert sorted(os.listdir(models)) == ["1", "2"]          # no duplicate version
-  off = tmp_path / "off"
-  assert run_train("--preset=cartpole", f"--run_dir={off}", "--num_envs=2", "--steps_per_env=64",
-                   "--total_steps=128", "--eval_episodes=0").returncode == 0   # run_train adds --export=false
-  more = subprocess.run(resume[:3] + [f"--run_dir={off}", "--resume", "--total_steps=256"], capture_output=True,
-                        text=True, cwd=ROOT, env=env)
-  assert more.returncode == 0 and "exported SavedModel" not in more.stdout, more.stderr
 
 
 def test_a_second_interrupt_exits_at_once(tmp_path):
