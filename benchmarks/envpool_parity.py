@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from plot_curves import plot_groups
-from suite import RESULTS, add_run_flags, ensure_runs, steps_tag, summarise, write_rows
+from suite import RESULTS, add_run_flags, ensure_runs, parse_seeds, steps_tag, summarise, write_rows
 
 from trpo_tf.config import SamplerConfig
 from trpo_tf.sampling.factory import make_sampler
@@ -119,7 +119,7 @@ def random_parity(envs, episodes: int) -> None:
 
 
 def learning_parity(envs, args) -> None:
-  seeds = [int(s) for s in args.seeds.split(",")]
+  seeds = parse_seeds(args.seeds)
   for backend in BACKENDS:   # explicit, whatever the presets' default backend is
     ensure_runs(envs, seeds, args.steps, args.jobs, extra=[f"--env_backend={backend}"], variant=backend,
                 fresh=args.fresh)

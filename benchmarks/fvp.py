@@ -131,7 +131,9 @@ def main():
           f"{an['fvp_ms']:.2f} ms | {fb['fvp_ms'] / an['fvp_ms']:.2f}× | {fb['update_ms']:.1f} ms | "
           f"{an['update_ms']:.1f} ms | {fb['update_ms'] / an['update_ms']:.2f}× | {fb['step_rel_diff']:.1e} |")
   if args.learning:
-    learning_comparison(args.learning, [int(s) for s in args.seeds.split(",")], args.steps)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from suite import parse_seeds
+    learning_comparison(args.learning, parse_seeds(args.seeds), args.steps)
 
 
 def learning_comparison(name: str, seeds, steps: int) -> None:

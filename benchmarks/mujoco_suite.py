@@ -1,7 +1,7 @@
-"""MuJoCo v5 learning benchmark: 5 tasks × 3 seeds × 1M env steps, deterministic evaluation.
+"""MuJoCo v5 learning benchmark: 5 tasks × N seeds × 1M env steps, deterministic evaluation.
 
   python benchmarks/mujoco_suite.py [--envs swimmer,hopper,walker2d,halfcheetah,ant]
-      [--seeds 0,1,2] [--steps 1000000] [--jobs 2] [--fresh]
+      [--seeds 0-4] [--steps 1000000] [--jobs 2] [--fresh]
 
 Trains the presets through launchers/train.py (see suite.py: finished runs are
 reused, interrupted ones resumed), then writes to benchmarks/results/:
@@ -12,6 +12,7 @@ reused, interrupted ones resumed), then writes to benchmarks/results/:
 """
 
 import argparse
+import json
 import os
 import sys
 
@@ -19,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from plot_curves import plot_groups
-from suite import RESULTS, add_run_flags, steps_tag, train_and_collect
+from suite import RESULTS, add_run_flags, area_under_curve, steps_tag, train_and_collect
 
 # Best published TRPO returns at 1M steps, the targets of issue 7 (anchors in shared/design.md §5).
 TARGETS = {"swimmer": 360, "hopper": 3600, "walker2d": 4900, "halfcheetah": 4500, "ant": 4900}
@@ -28,17 +29,29 @@ ENV_IDS = {"swimmer": "Swimmer-v5", "hopper": "Hopper-v5", "walker2d": "Walker2d
 
 
 def results_table(groups, targets, steps: int) -> str:
-  lines = [f"| task | TRPO target @ {steps // 1000}k | trpo_tf mean ± std (3 seeds) | per seed | "
-           "vs target | train time / run |",
-           "|---|---:|---:|---|---:|---:|"]
+  """Per task: mean ± std and each seed's final deterministic return, the mean and the worst seed
+  against the target, the area under the training curve, the sampling backend and the time."""
+  lines = [f"| task | TRPO target @ {steps // 1000}k | trpo_tf mean ± std | per seed | mean vs target | "
+           "worst seed vs target | AUC (mean train return) | backend | train time / run |",
+           "|---|---:|---:|---|---:|---:|---:|---|---:|"]
   for preset, runs in groups.items():
     means = np.array([r.eval_mean for r in runs])
     target = targets.get(preset.replace("_vine", ""))
-    verdict = "" if target is None else f"{100 * means.mean() / target:.0f}%"
     lines.append(f"| {ENV_IDS.get(preset, preset)} | {target or '-'} | {means.mean():,.0f} ± {means.std():,.0f} | "
-                 f"{' / '.join(f'{m:,.0f}' for m in means)} | {verdict} | "
-                 f"{np.mean([r.train_seconds for r in runs]):.0f} s |")
+                 f"{' / '.join(f'{m:,.0f}' for m in means)} ({len(runs)} seeds) | {_share(means.mean(), target)} | "
+                 f"{_share(means.min(), target)} | {np.mean([area_under_curve(r) for r in runs]):,.0f} | "
+                 f"{backend_of(runs[0])} | {np.mean([r.train_seconds for r in runs]):.0f} s |")
   return "\n".join(lines)
+
+
+def _share(value: float, target) -> str:
+  return "" if target is None else f"{100 * value / target:.0f}%"
+
+
+def backend_of(run) -> str:
+  """The env backend the run sampled with, from its config.json."""
+  with open(os.path.join(run.run_dir, "config.json")) as f:
+    return json.load(f)["sampler"].get("env_backend", "gymnasium")
 
 
 def main():

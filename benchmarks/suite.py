@@ -91,10 +91,33 @@ def summarise(preset: str, seed: int, steps: int, variant: str = "") -> RunSumma
                     seconds + last, path)
 
 
+def parse_seeds(text: str) -> List[int]:
+  """"0-4" → [0, 1, 2, 3, 4]; "0,2,5" → [0, 2, 5]; ranges and lists mix ("0-2,7")."""
+  seeds = []
+  for part in text.split(","):
+    lo, sep, hi = part.partition("-")
+    try:
+      seeds.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
+    except ValueError:
+      raise SystemExit(f"error: --seeds takes numbers and ranges such as 0-4 or 0,1,2; got {text!r}") from None
+  return seeds
+
+
+def area_under_curve(run: RunSummary) -> float:
+  """Mean training return over the run, each iteration weighted by its env steps: the area under
+  the training curve divided by its length, so a change that only helps the final evaluation barely
+  moves it."""
+  with open(os.path.join(run.run_dir, "progress.csv")) as f:
+    rows = list(csv.DictReader(f))
+  steps = [b - a for a, b in zip([0] + [int(r["env_steps"]) for r in rows], [int(r["env_steps"]) for r in rows])]
+  pairs = [(float(r["episode/return"]), n) for r, n in zip(rows, steps) if r["episode/return"]]
+  return sum(ret * n for ret, n in pairs) / max(1, sum(n for _, n in pairs))
+
+
 def add_run_flags(parser, default_envs: str) -> None:
   """The flags every learning benchmark shares."""
   parser.add_argument("--envs", default=default_envs)
-  parser.add_argument("--seeds", default="0,1,2")
+  parser.add_argument("--seeds", default="0,1,2", help="e.g. 0-4 or 0,1,2")
   parser.add_argument("--steps", type=int, default=1_000_000)
   parser.add_argument("--jobs", type=int, default=2, help="runs in parallel")
   parser.add_argument("--fresh", action="store_true", help="retrain runs that exist already")
@@ -108,7 +131,7 @@ def steps_tag(steps: int) -> str:
 def train_and_collect(presets: Sequence[str], args, name: str) -> Dict[str, List[RunSummary]]:
   """Trains the missing runs of `presets` × args.seeds, then writes <name>_<tag>.csv and the
   per-run curve CSVs to RESULTS; returns the summaries grouped by preset."""
-  seeds = [int(s) for s in args.seeds.split(",")]
+  seeds = parse_seeds(args.seeds)
   ensure_runs(presets, seeds, args.steps, args.jobs, fresh=args.fresh)
   summaries = [summarise(p, s, args.steps) for p in presets for s in seeds]
   write_csv(summaries, os.path.join(RESULTS, f"{name}_{steps_tag(args.steps)}.csv"))

@@ -1,0 +1,87 @@
+"""Learning-robustness ablations (issue 13): presets × variants × seeds at 1M steps, per-seed tables.
+
+  python benchmarks/ablation.py --envs hopper,halfcheetah --seeds 0,1,2 \
+      --variant batch4096=--steps_per_env=256 --variant norewnorm=--normalize_rewards=false [--jobs 2]
+
+Each --variant is NAME=FLAGS (launcher flags, space-separated); the preset as
+it is (no flags) is the variant "preset", always included. Runs train through
+launchers/train.py into benchmarks/runs/<preset>-<variant>-1000k-s<seed>/ (the
+preset's runs reuse benchmarks/runs/<preset>-envpool-*, which the EnvPool parity
+benchmark trained with the same settings), finished runs are reused. Writes
+benchmarks/results/ablations/<preset>.md and .csv: per variant the final
+deterministic evaluation per seed (10 episodes), mean, minimum, the area under
+the training curve (mean training return over the run) and the training time.
+"""
+
+import argparse
+import csv
+import os
+import sys
+from typing import Dict, List, Sequence
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from suite import RESULTS, RunSummary, area_under_curve, ensure_runs, parse_seeds, summarise
+
+PRESET_VARIANT = "envpool"   # the directory tag of the preset's own runs (see the module docstring)
+TARGETS = {"swimmer": 360, "hopper": 3600, "walker2d": 4900, "halfcheetah": 4500, "ant": 4900}
+
+
+def parse_variants(items: Sequence[str]) -> Dict[str, List[str]]:
+  variants = {"preset": []}
+  for item in items:
+    name, sep, flags = item.partition("=")
+    if not sep or not name or not flags.strip() or not name.replace("_", "").isalnum():
+      raise SystemExit(f"error: --variant needs NAME=FLAGS with an alphanumeric name, got {item!r}")
+    variants[name] = flags.split()
+  return variants
+
+
+def table(preset: str, rows: Dict[str, List[RunSummary]], flags: Dict[str, List[str]]) -> str:
+  target = TARGETS.get(preset)
+  lines = ["| variant | flags | per seed (final eval) | mean | min | min / target | AUC (mean train return) | train time / run |",
+           "|---|---|---|---:|---:|---:|---:|---:|"]
+  for name, runs in rows.items():
+    finals = np.array([r.eval_mean for r in runs])
+    auc = np.mean([area_under_curve(r) for r in runs])
+    share = f"{100 * finals.min() / target:.0f}%" if target else "-"
+    lines.append(f"| {name} | `{' '.join(flags[name]) or '(preset)'}` | "
+                 f"{' / '.join(f'{m:,.0f}' for m in finals)} | {finals.mean():,.0f} | {finals.min():,.0f} | {share} | "
+                 f"{auc:,.0f} | {np.mean([r.train_seconds for r in runs]):.0f} s |")
+  return "\n".join(lines)
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--envs", default="hopper,halfcheetah")
+  parser.add_argument("--seeds", default="0,1,2", help="e.g. 0-4 or 0,1,2")
+  parser.add_argument("--steps", type=int, default=1_000_000)
+  parser.add_argument("--jobs", type=int, default=2, help="runs in parallel")
+  parser.add_argument("--variant", action="append", default=[], help="NAME=FLAGS (repeatable)")
+  args = parser.parse_args()
+  presets, seeds = args.envs.split(","), parse_seeds(args.seeds)
+  variants = parse_variants(args.variant)
+  for name, flags in variants.items():
+    ensure_runs(presets, seeds, args.steps, args.jobs, extra=flags or ["--env_backend=envpool"],
+                variant=PRESET_VARIANT if name == "preset" else name)
+  out_dir = os.path.join(RESULTS, "ablations")
+  os.makedirs(out_dir, exist_ok=True)
+  for preset in presets:
+    rows = {name: [summarise(preset, s, args.steps, PRESET_VARIANT if name == "preset" else name) for s in seeds]
+            for name in variants}
+    text = table(preset, rows, variants)
+    with open(os.path.join(out_dir, f"{preset}.md"), "w") as f:
+      f.write(text + "\n")
+    with open(os.path.join(out_dir, f"{preset}.csv"), "w", newline="") as f:
+      w = csv.writer(f)
+      w.writerow(["variant", "flags", "seed", "eval_mean_return", "auc_train_return", "train_seconds"])
+      for name, runs in rows.items():
+        for r in runs:
+          w.writerow([name, " ".join(variants[name]), r.seed, f"{r.eval_mean:.1f}", f"{area_under_curve(r):.1f}",
+                      f"{r.train_seconds:.0f}"])
+    print(f"{preset}\n{text}\n")
+
+
+if __name__ == "__main__":
+  main()
