@@ -22,7 +22,7 @@ from typing import Dict, List, Sequence
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from suite import RESULTS, RunSummary, area_under_curve, ensure_runs, parse_seeds, summarise
+from suite import RESULTS, RunSummary, area_under_curve, parse_seeds, train_specs, summarise
 
 PRESET_VARIANT = "envpool"   # the directory tag of the preset's own runs (see the module docstring)
 TARGETS = {"swimmer": 360, "hopper": 3600, "walker2d": 4900, "halfcheetah": 4500, "ant": 4900}
@@ -62,9 +62,9 @@ def main():
   args = parser.parse_args()
   presets, seeds = args.envs.split(","), parse_seeds(args.seeds)
   variants = parse_variants(args.variant)
-  for name, flags in variants.items():
-    ensure_runs(presets, seeds, args.steps, args.jobs, extra=flags or ["--env_backend=envpool"],
-                variant=PRESET_VARIANT if name == "preset" else name)
+  # Seeds outermost: the first finished runs cover every variant.
+  train_specs([(p, s, tuple(flags or ["--env_backend=envpool"]), PRESET_VARIANT if name == "preset" else name)
+               for s in seeds for p in presets for name, flags in variants.items()], args.steps, args.jobs)
   out_dir = os.path.join(RESULTS, "ablations")
   os.makedirs(out_dir, exist_ok=True)
   for preset in presets:

@@ -67,9 +67,14 @@ def ensure_runs(presets: Sequence[str], seeds: Sequence[int], steps: int, jobs: 
   """
   if extra and not variant:
     raise ValueError("extra flags need a variant name")
-  specs = [(p, s) for p in presets for s in seeds]
+  train_specs([(p, s, tuple(extra), variant) for p in presets for s in seeds], steps, jobs, fresh)
+
+
+def train_specs(specs: Sequence[tuple], steps: int, jobs: int = 2, fresh: bool = False) -> None:
+  """Trains every missing run of `specs`, (preset, seed, extra flags, variant) each, in one pool of
+  `jobs` processes (so no core idles between variants), printing one line per run."""
   with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-    futures = [pool.submit(_train, p, s, steps, extra, fresh, variant) for p, s in specs]
+    futures = [pool.submit(_train, p, s, steps, extra, fresh, variant) for p, s, extra, variant in specs]
     for i, f in enumerate(concurrent.futures.as_completed(futures), 1):
       print(f"[{i}/{len(specs)}] {f.result()}", flush=True)
 

@@ -68,6 +68,32 @@ def test_step_updates_policy_normaliser_and_value():
   assert info.value_fit is not None and float(info.value_fit.loss_after) < float(info.value_fit.loss_before)
 
 
+def test_normalizer_kl_is_the_policy_change_of_the_normaliser_update():
+  """The step reports KL(π before ‖ π after) of the normaliser update: here computed by hand from the
+  Gaussian parameters before and after it, on the batch's valid rows."""
+  learner, policy, _ = make_learner()
+  batch = random_batch()
+  batch = batch._replace(obs=batch.obs * 5.0 + 3.0)   # far from the normaliser's initial statistics
+  obs = learner.targets(batch).obs
+  captured = {}
+  update = policy.normalizer.update
+
+  def spy(x):
+    captured["before"] = [np.asarray(p, np.float64) for p in policy.dist_params(x)]
+    update(x)
+    captured["after"] = [np.asarray(p, np.float64) for p in policy.dist_params(x)]
+
+  policy.normalizer.update = spy
+  learner._update_normalizer = lambda x: learner._update_normalizer_impl(x)   # eager, so the spy runs
+  info = learner.step(batch, 0)
+  (m0, s0), (m1, s1) = captured["before"], captured["after"]
+  s0, s1 = np.broadcast_to(s0, m0.shape), np.broadcast_to(s1, m1.shape)   # log σ is state-independent
+  kl = np.sum(s1 - s0 + (np.exp(2 * s0) + (m0 - m1) ** 2) / (2 * np.exp(2 * s1)) - 0.5, axis=-1).mean()
+  assert obs.shape[0] == batch.valid.sum() and kl > 1e-3
+  np.testing.assert_allclose(float(info.normalizer_kl), kl, rtol=1e-4)
+  assert learner.metrics(info)["policy/normalizer_kl"] == float(info.normalizer_kl)
+
+
 def test_overlapped_fit_is_reported_by_the_next_step_and_matches_inline():
   inline, inline_policy, inline_value = make_learner()
   overlapped, policy, value = make_learner(overlap_value_fit=True)

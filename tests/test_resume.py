@@ -240,3 +240,26 @@ def test_stale_export_temporaries_of_dead_writers_are_removed(tmp_path):
   removed = remove_stale_temporaries(str(tmp_path))
   assert sorted(os.path.basename(p) for p in removed) == sorted(names[:2])
   assert sorted(os.listdir(tmp_path)) == sorted(names[2:])   # a running writer's and every version stay
+
+
+def test_resuming_a_run_from_an_older_version_keeps_its_progress_columns(tmp_path):
+  """A progress.csv written before a column was added keeps its header and rows on resume; the rows
+  past the restored iteration are dropped and new rows follow the old header."""
+  import types
+
+  from trpo_tf.progress import CSV_COLUMNS, ProgressReporter
+  old = list(CSV_COLUMNS[:-1])
+  path = tmp_path / "progress.csv"
+  with open(path, "w", newline="") as f:
+    writer = csv.writer(f)
+    writer.writerow(old)
+    for i in (1, 2, 3):
+      writer.writerow([i, 100 * i] + ["0.5"] * (len(old) - 2))
+  run = types.SimpleNamespace(path=str(tmp_path), tensorboard_dir=str(tmp_path / "tb"))
+  reporter = ProgressReporter(run, total_steps=1000, initial_steps=200, show_bar=False, initial_iteration=2)
+  reporter.report(300, 3, {CSV_COLUMNS[-1]: 0.25, "trpo/mean_kl": 0.01})
+  reporter.close()
+  with open(path, newline="") as f:
+    rows = list(csv.reader(f))
+  assert rows[0] == old and [r[0] for r in rows[1:]] == ["1", "2", "3"]
+  assert all(len(r) == len(old) for r in rows) and rows[3][old.index("trpo/mean_kl")] == "0.01"

@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from trpo_tf.advantages import gae
 from trpo_tf.config import TRPOConfig
+from trpo_tf.fisher import mean_kl
 from trpo_tf.sampling.batch import Batch, VineData
 from trpo_tf.trpo_step import STATUS_ACCEPTED, TRPOInfo, TRPOUpdater
 from trpo_tf.value_fit import ValueFitInfo, ValueFitter
@@ -45,6 +46,9 @@ class StepInfo(NamedTuple):
   value_fit: Optional[ValueFitInfo]   # overlapped: the previous step's fit (None on the first)
   explained_variance: tf.Tensor
   vine: Optional[VineInfo] = None
+  # KL(π before ‖ π after) of the observation-normaliser update that follows the TRPO step, on the
+  # batch: the policy change the trust region does not see (None without a normaliser).
+  normalizer_kl: Optional[tf.Tensor] = None
 
 
 class TRPOLearner:
@@ -69,7 +73,8 @@ class TRPOLearner:
     self._values = tf.function(value_net, reduce_retracing=True)
     self._targets = tf.function(self._targets_impl, reduce_retracing=True)
     normalizer = getattr(policy, "normalizer", None)   # TF-Agents networks have none
-    self._update_normalizer = None if normalizer is None else tf.function(normalizer.update, reduce_retracing=True)
+    self._update_normalizer = None if normalizer is None else tf.function(self._update_normalizer_impl,
+                                                                          reduce_retracing=True)
     self.value_wait_seconds = 0.0   # time step() and wait() spent waiting for an overlapped fit
 
   @property
@@ -87,15 +92,14 @@ class TRPOLearner:
       trpo_info, vine_info = self._vine_step(batch.vine, iteration)
     else:
       trpo_info = self.updater.update(targets.obs, targets.actions, targets.advantages, iteration)
-    if self._update_normalizer is not None:
-      self._update_normalizer(targets.obs)
+    normalizer_kl = None if self._update_normalizer is None else self._update_normalizer(targets.obs)
     if self._pool is not None:
       if not tf.executing_eagerly():
         raise RuntimeError("overlap_value_fit needs eager execution; compile step() only without it")
       self._pending = self._pool.submit(self.fitter.fit, targets.obs, targets.returns, iteration)
     else:
       fit_info = self.fitter.fit(targets.obs, targets.returns, iteration)
-    return StepInfo(trpo_info, fit_info, targets.explained_variance, vine_info)
+    return StepInfo(trpo_info, fit_info, targets.explained_variance, vine_info, normalizer_kl)
 
   def targets(self, batch: Batch) -> Targets:
     """V on every row, GAE, and the valid rows' (obs, actions, advantages, returns)."""
@@ -120,6 +124,8 @@ class TRPOLearner:
     out = {f"trpo/{k}": float(v) for k, v in info.trpo._asdict().items()}
     out["trpo/accepted"] = float(int(info.trpo.status) == STATUS_ACCEPTED)
     out["value/explained_variance"] = float(info.explained_variance)
+    if info.normalizer_kl is not None:
+      out["policy/normalizer_kl"] = float(info.normalizer_kl)
     if info.vine is not None:
       out.update({"vine/states": float(info.vine.states), "vine/branch_steps": float(info.vine.branch_steps),
                   "vine/q_spread_within_state": float(info.vine.q_spread_within_state)})
@@ -131,6 +137,12 @@ class TRPOLearner:
     return out
 
   # -- private --------------------------------------------------------------
+
+  def _update_normalizer_impl(self, obs):
+    """Updates the observation normaliser with the batch; returns the mean KL it caused on it."""
+    before = self.policy.dist_params(obs)
+    self.policy.normalizer.update(obs)
+    return mean_kl(self.policy, obs, before)
 
   def _targets_impl(self, obs, actions, rewards, terminated, truncated, valid, last_obs):
     shape = tf.shape(valid)

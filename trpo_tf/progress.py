@@ -5,7 +5,7 @@ import csv
 import os
 import sys
 import time
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import tensorflow as tf
 import tqdm
@@ -14,7 +14,7 @@ CSV_COLUMNS = ("iteration", "env_steps", "wall_seconds", "episode/return", "epis
                "episode/length", "trpo/mean_kl", "trpo/improvement", "trpo/expected_improvement",
                "trpo/accepted", "trpo/line_search_tries", "trpo/entropy", "policy/log_std_mean",
                "value/loss_before_fit", "value/explained_variance", "time/sample_seconds",
-               "time/update_seconds")
+               "time/update_seconds", "policy/normalizer_kl")
 
 
 class ProgressReporter:
@@ -25,10 +25,11 @@ class ProgressReporter:
     self._writer = tf.summary.create_file_writer(run.tensorboard_dir)
     csv_path = os.path.join(run.path, "progress.csv")
     _keep_rows_through(csv_path, initial_iteration)
-    new_file = not os.path.exists(csv_path)
+    self._columns = _header(csv_path)   # a resumed run keeps its file's columns (older versions had fewer)
     self._csv_file = open(csv_path, "a", newline="")  # noqa: SIM115 (open for the run; close() closes it)
     self._csv = csv.writer(self._csv_file)
-    if new_file:
+    if self._columns is None:
+      self._columns = CSV_COLUMNS
       self._csv.writerow(CSV_COLUMNS)
     self._start = time.perf_counter()
     self._last_steps = initial_steps
@@ -39,7 +40,7 @@ class ProgressReporter:
   def report(self, env_steps: int, iteration: int, metrics: Dict[str, Optional[float]]) -> None:
     row = dict(metrics, iteration=iteration, env_steps=env_steps,
                wall_seconds=time.perf_counter() - self._start)
-    self._csv.writerow(["" if row.get(c) is None else row[c] for c in CSV_COLUMNS])
+    self._csv.writerow(["" if row.get(c) is None else row[c] for c in self._columns])
     self._csv_file.flush()
     with self._writer.as_default(step=env_steps):
       for name, value in metrics.items():
@@ -58,6 +59,15 @@ class ProgressReporter:
     self._csv_file.close()
 
 
+def _header(path: str) -> Optional[Sequence[str]]:
+  """The column names of an existing progress.csv, None if there is none (or it is empty)."""
+  try:
+    with open(path, newline="") as f:
+      return next(csv.reader(f), None)
+  except FileNotFoundError:
+    return None
+
+
 def _keep_rows_through(csv_path: str, iteration: int) -> None:
   """Drops progress.csv rows after `iteration` (a resumed run redoes them) and any half-written row."""
   if not os.path.exists(csv_path):
@@ -68,12 +78,14 @@ def _keep_rows_through(csv_path: str, iteration: int) -> None:
   if lines and not text.endswith("\n"):
     lines.pop()   # the row a kill interrupted
   rows = list(csv.reader(lines))
-  kept = [r for r in rows[1:] if len(r) == len(CSV_COLUMNS) and r[0].isdigit() and int(r[0]) <= iteration]
-  if rows and rows[0] == list(CSV_COLUMNS) and len(kept) == len(rows) - 1 and text.endswith("\n"):
+  # The file's own header: a run written by an older version keeps its (fewer) columns.
+  header = rows[0] if rows and rows[0][:1] == ["iteration"] else list(CSV_COLUMNS)
+  kept = [r for r in rows[1:] if len(r) == len(header) and r[0].isdigit() and int(r[0]) <= iteration]
+  if rows and rows[0] == header and len(kept) == len(rows) - 1 and text.endswith("\n"):
     return
   tmp = csv_path + ".tmp"
   with open(tmp, "w", newline="") as f:
     writer = csv.writer(f)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(header)
     writer.writerows(kept)
   os.replace(tmp, csv_path)
