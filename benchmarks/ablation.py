@@ -8,7 +8,7 @@ it is (no flags) is the variant "preset", always included. Runs train through
 launchers/train.py into benchmarks/runs/<preset>-<variant>-1000k-s<seed>/ (the
 preset's runs reuse benchmarks/runs/<preset>-envpool-*, which the EnvPool parity
 benchmark trained with the same settings), finished runs are reused. Writes
-benchmarks/results/ablations/<preset>.md and .csv: per variant the final
+benchmarks/results/ablations/<preset>.md, .csv and .png: per variant the final
 deterministic evaluation per seed (10 episodes), mean, minimum, the area under
 the training curve (mean training return over the run) and the training time.
 """
@@ -22,6 +22,7 @@ from typing import Dict, List, Sequence
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from plot_curves import plot_groups
 from suite import RESULTS, RunSummary, area_under_curve, parse_seeds, train_specs, summarise
 
 PRESET_VARIANT = "envpool"   # the directory tag of the preset's own runs (see the module docstring)
@@ -80,6 +81,10 @@ def main():
         for r in runs:
           w.writerow([name, " ".join(variants[name]), r.seed, f"{r.eval_mean:.1f}", f"{area_under_curve(r):.1f}",
                       f"{r.train_seconds:.0f}"])
+    plot_groups({name: [r.run_dir for r in runs] for name, runs in rows.items()},
+                os.path.join(out_dir, f"{preset}.png"), title=f"{preset}: ablation, {len(seeds)} seeds per variant",
+                target=TARGETS.get(preset),
+                final_points={name: [(r.env_steps, r.eval_mean) for r in runs] for name, runs in rows.items()})
     print(f"{preset}\n{text}\n")
 
 
