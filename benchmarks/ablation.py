@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from plot_curves import plot_groups
-from suite import RESULTS, RunSummary, area_under_curve, parse_seeds, train_specs, summarise
+from suite import RESULTS, RunSummary, area_under_curve, parse_seeds, run_dir, summarise, train_specs
 
 PRESET_VARIANT = "envpool"   # the directory tag of the preset's own runs (see the module docstring)
 TARGETS = {"swimmer": 360, "hopper": 3600, "walker2d": 4900, "halfcheetah": 4500, "ant": 4900}
@@ -41,16 +41,26 @@ def parse_variants(items: Sequence[str]) -> Dict[str, List[str]]:
 
 def table(preset: str, rows: Dict[str, List[RunSummary]], flags: Dict[str, List[str]]) -> str:
   target = TARGETS.get(preset)
-  lines = ["| variant | flags | per seed (final eval) | mean | min | min / target | AUC (mean train return) | train time / run |",
-           "|---|---|---|---:|---:|---:|---:|---:|"]
+  lines = ["| variant | flags | per seed (final eval) | seeds | mean | min | min / target | AUC (mean train return) | "
+           "train time / run |",
+           "|---|---|---|---|---:|---:|---:|---:|---:|"]
   for name, runs in rows.items():
     finals = np.array([r.eval_mean for r in runs])
     auc = np.mean([area_under_curve(r) for r in runs])
     share = f"{100 * finals.min() / target:.0f}%" if target else "-"
     lines.append(f"| {name} | `{' '.join(flags[name]) or '(preset)'}` | "
-                 f"{' / '.join(f'{m:,.0f}' for m in finals)} | {finals.mean():,.0f} | {finals.min():,.0f} | {share} | "
+                 f"{' / '.join(f'{m:,.0f}' for m in finals)} | {_seed_list([r.seed for r in runs])} | {finals.mean():,.0f} | {finals.min():,.0f} | {share} | "
                  f"{auc:,.0f} | {np.mean([r.train_seconds for r in runs]):.0f} s |")
   return "\n".join(lines)
+
+
+def _seed_list(seeds: List[int]) -> str:
+  return f"{seeds[0]}–{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2 else \
+      ",".join(map(str, seeds))
+
+
+def _finished(preset: str, seed: int, steps: int, variant: str) -> bool:
+  return os.path.exists(os.path.join(run_dir(preset, seed, steps, variant), "eval.json"))
 
 
 def main():
@@ -60,17 +70,22 @@ def main():
   parser.add_argument("--steps", type=int, default=1_000_000)
   parser.add_argument("--jobs", type=int, default=2, help="runs in parallel")
   parser.add_argument("--variant", action="append", default=[], help="NAME=FLAGS (repeatable)")
+  parser.add_argument("--report_only", action="store_true",
+                      help="train nothing: tabulate the finished runs of --seeds (variants with none are left out)")
   args = parser.parse_args()
   presets, seeds = args.envs.split(","), parse_seeds(args.seeds)
   variants = parse_variants(args.variant)
+  tag = {name: PRESET_VARIANT if name == "preset" else name for name in variants}
   # Seeds outermost: the first finished runs cover every variant.
-  train_specs([(p, s, tuple(flags or ["--env_backend=envpool"]), PRESET_VARIANT if name == "preset" else name)
-               for s in seeds for p in presets for name, flags in variants.items()], args.steps, args.jobs)
+  if not args.report_only:
+    train_specs([(p, s, tuple(flags or ["--env_backend=envpool"]), tag[name])
+                for s in seeds for p in presets for name, flags in variants.items()], args.steps, args.jobs)
   out_dir = os.path.join(RESULTS, "ablations")
   os.makedirs(out_dir, exist_ok=True)
   for preset in presets:
-    rows = {name: [summarise(preset, s, args.steps, PRESET_VARIANT if name == "preset" else name) for s in seeds]
-            for name in variants}
+    rows = {name: [summarise(preset, s, args.steps, tag[name]) for s in seeds
+                   if _finished(preset, s, args.steps, tag[name])] for name in variants}
+    rows = {name: runs for name, runs in rows.items() if runs}
     text = table(preset, rows, variants)
     with open(os.path.join(out_dir, f"{preset}.md"), "w") as f:
       f.write(text + "\n")
@@ -82,7 +97,7 @@ def main():
           w.writerow([name, " ".join(variants[name]), r.seed, f"{r.eval_mean:.1f}", f"{area_under_curve(r):.1f}",
                       f"{r.train_seconds:.0f}"])
     plot_groups({name: [r.run_dir for r in runs] for name, runs in rows.items()},
-                os.path.join(out_dir, f"{preset}.png"), title=f"{preset}: ablation, {len(seeds)} seeds per variant",
+                os.path.join(out_dir, f"{preset}.png"), title=f"{preset}: ablation, seeds {_seed_list(seeds)}",
                 target=TARGETS.get(preset),
                 final_points={name: [(r.env_steps, r.eval_mean) for r in runs] for name, runs in rows.items()})
     print(f"{preset}\n{text}\n")
