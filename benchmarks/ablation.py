@@ -97,7 +97,7 @@ def main():
           w.writerow([name, " ".join(variants[name]), r.seed, f"{r.eval_mean:.1f}", f"{area_under_curve(r):.1f}",
                       f"{r.train_seconds:.0f}"])
     plot_groups({name: [r.run_dir for r in runs] for name, runs in rows.items()},
-                os.path.join(out_dir, f"{preset}.png"), title=f"{preset}: ablation, seeds {_seed_list(seeds)}",
+                os.path.join(out_dir, f"{preset}.png"), title=f"{preset}: ablation, seeds {_seed_list(sorted({r.seed for runs in rows.values() for r in runs}))}",
                 target=TARGETS.get(preset),
                 final_points={name: [(r.env_steps, r.eval_mean) for r in runs] for name, runs in rows.items()})
     print(f"{preset}\n{text}\n")
