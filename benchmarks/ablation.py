@@ -11,19 +11,23 @@ benchmark trained with the same settings), finished runs are reused. Writes
 benchmarks/results/ablations/<preset>.md, .csv and .png: per variant the final
 deterministic evaluation per seed (10 episodes), mean, minimum, the area under
 the training curve (mean training return over the run) and the training time.
+A reused run whose config.json no longer matches what its variant builds today
+(a preset changed since) is reported on stdout and marked in the flags column.
 """
 
 import argparse
 import csv
+import json
 import os
+import subprocess
 import sys
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from plot_curves import plot_groups
-from suite import RESULTS, RunSummary, area_under_curve, parse_seeds, run_dir, summarise, train_specs
+from suite import RESULTS, ROOT, TRAIN, RunSummary, area_under_curve, parse_seeds, run_dir, summarise, train_specs
 
 PRESET_VARIANT = "envpool"   # the directory tag of the preset's own runs (see the module docstring)
 TARGETS = {"swimmer": 360, "hopper": 3600, "walker2d": 4900, "halfcheetah": 4500, "ant": 4900}
@@ -59,6 +63,28 @@ def _seed_list(seeds: List[int]) -> str:
       ",".join(map(str, seeds))
 
 
+def current_config(preset: str, flags: Sequence[str]) -> dict:
+  """The config `launchers/train.py --preset=preset flags` builds today."""
+  cmd = [sys.executable, TRAIN, f"--preset={preset}", "--print_config", *flags]
+  return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT).stdout)
+
+
+def stale_fields(now: dict, runs: Sequence[RunSummary]) -> List[Tuple[str, object, object]]:
+  """Where reused runs' config.json differ from `now` (a preset changed since they trained):
+  (field, trained value(s), value now); run-specific fields are skipped."""
+  trained = []
+  for run in runs:
+    with open(os.path.join(run.run_dir, "config.json")) as f:
+      trained.append(json.load(f))
+  out = []
+  for section, fields in now.items():
+    for key, value in fields.items():
+      old = sorted({json.dumps(t.get(section, {}).get(key)) for t in trained})
+      if section != "run" and old != [json.dumps(value)]:
+        out.append((key, "/".join(old), value))
+  return out
+
+
 def _finished(preset: str, seed: int, steps: int, variant: str) -> bool:
   return os.path.exists(os.path.join(run_dir(preset, seed, steps, variant), "eval.json"))
 
@@ -86,6 +112,13 @@ def main():
     rows = {name: [summarise(preset, s, args.steps, tag[name]) for s in seeds
                    if _finished(preset, s, args.steps, tag[name])] for name in variants}
     rows = {name: runs for name, runs in rows.items() if runs}
+    for name, runs in rows.items():   # say so when a preset changed under a reused run
+      stale = stale_fields(current_config(preset, variants[name] or ["--env_backend=envpool"]), runs)
+      if stale:
+        trained_with = ", ".join(f"{key}={old}" for key, old, _ in stale)
+        print(f"note: {preset} '{name}' runs predate a preset change; they trained with {trained_with} "
+              f"(now {', '.join(f'{key}={new}' for key, _, new in stale)})")
+        variants[name] = variants[name] + [f"(trained with {trained_with})"]
     text = table(preset, rows, variants)
     with open(os.path.join(out_dir, f"{preset}.md"), "w") as f:
       f.write(text + "\n")
