@@ -27,10 +27,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from plot_curves import plot_groups
-from suite import RESULTS, ROOT, TRAIN, RunSummary, area_under_curve, parse_seeds, run_dir, summarise, train_specs
+from mujoco_suite import TARGETS, share_of_target
+from suite import RESULTS, ROOT, TRAIN, RunSummary, area_under_curve, finished, parse_seeds, summarise, train_specs
 
 PRESET_VARIANT = "envpool"   # the directory tag of the preset's own runs (see the module docstring)
-TARGETS = {"swimmer": 360, "hopper": 3600, "walker2d": 4900, "halfcheetah": 4500, "ant": 4900}
+PRESET_FLAGS = ["--env_backend=envpool"]   # the flags those runs were trained with
 
 
 def parse_variants(items: Sequence[str]) -> Dict[str, List[str]]:
@@ -43,18 +44,18 @@ def parse_variants(items: Sequence[str]) -> Dict[str, List[str]]:
   return variants
 
 
-def table(preset: str, rows: Dict[str, List[RunSummary]], flags: Dict[str, List[str]]) -> str:
-  target = TARGETS.get(preset)
+def table(preset: str, rows: Dict[str, List[RunSummary]], flags: Dict[str, List[str]],
+          auc: Dict[str, float]) -> str:
+  """The markdown table; `auc` maps each run directory to its area under the curve."""
   lines = ["| variant | flags | per seed (final eval) | seeds | mean | min | min / target | AUC (mean train return) | "
            "train time / run |",
            "|---|---|---|---|---:|---:|---:|---:|---:|"]
   for name, runs in rows.items():
     finals = np.array([r.eval_mean for r in runs])
-    auc = np.mean([area_under_curve(r) for r in runs])
-    share = f"{100 * finals.min() / target:.0f}%" if target else "-"
     lines.append(f"| {name} | `{' '.join(flags[name]) or '(preset)'}` | "
-                 f"{' / '.join(f'{m:,.0f}' for m in finals)} | {_seed_list([r.seed for r in runs])} | {finals.mean():,.0f} | {finals.min():,.0f} | {share} | "
-                 f"{auc:,.0f} | {np.mean([r.train_seconds for r in runs]):.0f} s |")
+                 f"{' / '.join(f'{m:,.0f}' for m in finals)} | {_seed_list([r.seed for r in runs])} | "
+                 f"{finals.mean():,.0f} | {finals.min():,.0f} | {share_of_target(finals.min(), TARGETS.get(preset)) or '-'} | "
+                 f"{np.mean([auc[r.run_dir] for r in runs]):,.0f} | {np.mean([r.train_seconds for r in runs]):.0f} s |")
   return "\n".join(lines)
 
 
@@ -85,10 +86,6 @@ def stale_fields(now: dict, runs: Sequence[RunSummary]) -> List[Tuple[str, objec
   return out
 
 
-def _finished(preset: str, seed: int, steps: int, variant: str) -> bool:
-  return os.path.exists(os.path.join(run_dir(preset, seed, steps, variant), "eval.json"))
-
-
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--envs", default="hopper,halfcheetah")
@@ -104,22 +101,23 @@ def main():
   tag = {name: PRESET_VARIANT if name == "preset" else name for name in variants}
   # Seeds outermost: the first finished runs cover every variant.
   if not args.report_only:
-    train_specs([(p, s, tuple(flags or ["--env_backend=envpool"]), tag[name])
+    train_specs([(p, s, tuple(flags or PRESET_FLAGS), tag[name])
                 for s in seeds for p in presets for name, flags in variants.items()], args.steps, args.jobs)
   out_dir = os.path.join(RESULTS, "ablations")
   os.makedirs(out_dir, exist_ok=True)
   for preset in presets:
     rows = {name: [summarise(preset, s, args.steps, tag[name]) for s in seeds
-                   if _finished(preset, s, args.steps, tag[name])] for name in variants}
+                   if finished(preset, s, args.steps, tag[name])] for name in variants}
     rows = {name: runs for name, runs in rows.items() if runs}
     for name, runs in rows.items():   # say so when a preset changed under a reused run
-      stale = stale_fields(current_config(preset, variants[name] or ["--env_backend=envpool"]), runs)
+      stale = stale_fields(current_config(preset, variants[name] or PRESET_FLAGS), runs)
       if stale:
         trained_with = ", ".join(f"{key}={old}" for key, old, _ in stale)
         print(f"note: {preset} '{name}' runs predate a preset change; they trained with {trained_with} "
               f"(now {', '.join(f'{key}={new}' for key, _, new in stale)})")
         variants[name] = variants[name] + [f"(trained with {trained_with})"]
-    text = table(preset, rows, variants)
+    auc = {r.run_dir: area_under_curve(r) for runs in rows.values() for r in runs}
+    text = table(preset, rows, variants, auc)
     with open(os.path.join(out_dir, f"{preset}.md"), "w") as f:
       f.write(text + "\n")
     with open(os.path.join(out_dir, f"{preset}.csv"), "w", newline="") as f:
@@ -127,7 +125,7 @@ def main():
       w.writerow(["variant", "flags", "seed", "eval_mean_return", "auc_train_return", "train_seconds"])
       for name, runs in rows.items():
         for r in runs:
-          w.writerow([name, " ".join(variants[name]), r.seed, f"{r.eval_mean:.1f}", f"{area_under_curve(r):.1f}",
+          w.writerow([name, " ".join(variants[name]), r.seed, f"{r.eval_mean:.1f}", f"{auc[r.run_dir]:.1f}",
                       f"{r.train_seconds:.0f}"])
     plot_groups({name: [r.run_dir for r in runs] for name, runs in rows.items()},
                 os.path.join(out_dir, f"{preset}.png"), title=f"{preset}: ablation, seeds {_seed_list(sorted({r.seed for runs in rows.values() for r in runs}))}",

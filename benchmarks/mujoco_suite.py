@@ -38,13 +38,14 @@ def results_table(groups, targets, steps: int) -> str:
     means = np.array([r.eval_mean for r in runs])
     target = targets.get(preset.replace("_vine", ""))
     lines.append(f"| {ENV_IDS.get(preset, preset)} | {target or '-'} | {means.mean():,.0f} ± {means.std():,.0f} | "
-                 f"{' / '.join(f'{m:,.0f}' for m in means)} ({len(runs)} seeds) | {_share(means.mean(), target)} | "
-                 f"{_share(means.min(), target)} | {np.mean([area_under_curve(r) for r in runs]):,.0f} | "
+                 f"{' / '.join(f'{m:,.0f}' for m in means)} ({len(runs)} seeds) | {share_of_target(means.mean(), target)} | "
+                 f"{share_of_target(means.min(), target)} | {np.mean([area_under_curve(r) for r in runs]):,.0f} | "
                  f"{backend_of(runs[0])} | {np.mean([r.train_seconds for r in runs]):.0f} s |")
   return "\n".join(lines)
 
 
-def _share(value: float, target) -> str:
+def share_of_target(value: float, target) -> str:
+  """value as a percentage of target ("" without a target)."""
   return "" if target is None else f"{100 * value / target:.0f}%"
 
 

@@ -38,11 +38,16 @@ def run_dir(preset: str, seed: int, steps: int, variant: str = "") -> str:
   return os.path.join(RUNS, f"{preset}{'-' + variant if variant else ''}-{steps // 1000}k-s{seed}")
 
 
+def finished(preset: str, seed: int, steps: int, variant: str = "") -> bool:
+  """Whether that run trained to the end (its final evaluation, eval.json, exists)."""
+  return os.path.exists(os.path.join(run_dir(preset, seed, steps, variant), "eval.json"))
+
+
 def _train(preset: str, seed: int, steps: int, extra: Sequence[str], fresh: bool, variant: str) -> str:
   path = run_dir(preset, seed, steps, variant)
   if fresh and os.path.exists(path):
     shutil.rmtree(path)
-  if os.path.exists(os.path.join(path, "eval.json")):
+  if finished(preset, seed, steps, variant):
     return f"{os.path.basename(path)}: done earlier, reused"
   resume = os.path.isdir(os.path.join(path, "checkpoints")) and os.listdir(os.path.join(path, "checkpoints"))
   if os.path.exists(path) and not resume:
