@@ -24,8 +24,8 @@ class ProgressReporter:
     os.makedirs(run.path, exist_ok=True)
     self._writer = tf.summary.create_file_writer(run.tensorboard_dir)
     csv_path = os.path.join(run.path, "progress.csv")
-    _keep_rows_through(csv_path, initial_iteration)
-    self._columns = _header(csv_path)   # a resumed run keeps its file's columns (older versions had fewer)
+    # A resumed run keeps its file's columns (older versions had fewer).
+    self._columns = _keep_rows_through(csv_path, initial_iteration)
     self._csv_file = open(csv_path, "a", newline="")  # noqa: SIM115 (open for the run; close() closes it)
     self._csv = csv.writer(self._csv_file)
     if self._columns is None:
@@ -59,19 +59,11 @@ class ProgressReporter:
     self._csv_file.close()
 
 
-def _header(path: str) -> Optional[Sequence[str]]:
-  """The column names of an existing progress.csv, None if there is none (or it is empty)."""
-  try:
-    with open(path, newline="") as f:
-      return next(csv.reader(f), None)
-  except FileNotFoundError:
-    return None
-
-
-def _keep_rows_through(csv_path: str, iteration: int) -> None:
-  """Drops progress.csv rows after `iteration` (a resumed run redoes them) and any half-written row."""
+def _keep_rows_through(csv_path: str, iteration: int) -> Optional[Sequence[str]]:
+  """Drops progress.csv rows after `iteration` (a resumed run redoes them) and any half-written row;
+  returns the file's columns, None if there is no file yet."""
   if not os.path.exists(csv_path):
-    return
+    return None
   with open(csv_path, newline="") as f:
     text = f.read()
   lines = text.splitlines()
@@ -82,10 +74,11 @@ def _keep_rows_through(csv_path: str, iteration: int) -> None:
   header = rows[0] if rows and rows[0][:1] == ["iteration"] else list(CSV_COLUMNS)
   kept = [r for r in rows[1:] if len(r) == len(header) and r[0].isdigit() and int(r[0]) <= iteration]
   if rows and rows[0] == header and len(kept) == len(rows) - 1 and text.endswith("\n"):
-    return
+    return header
   tmp = csv_path + ".tmp"
   with open(tmp, "w", newline="") as f:
     writer = csv.writer(f)
     writer.writerow(header)
     writer.writerows(kept)
   os.replace(tmp, csv_path)
+  return header
