@@ -15,9 +15,13 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if not __package__:   # run as a script (python launchers/X.py, bazel run): import as the launchers package
+  sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+  __package__ = "launchers"
 
-from launchers import preflight
+from . import preflight
+
+preflight.enter_invocation_directory()
 
 preflight.quiet_tensorflow()
 
@@ -213,5 +217,10 @@ def main(argv):
     env.close()
 
 
-if __name__ == "__main__":
+def run():
+  """Console-script entry point (setup.py)."""
   app.run(main)
+
+
+if __name__ == "__main__":
+  run()

@@ -12,7 +12,25 @@ import time
 
 from trpo_tf.config import ConfigError, ExperimentConfig
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# A checkout (launchers/ beside setup.py) keeps its exports in the repository; an installed package
+# (launchers/ installed as trpo_tf/launchers, console scripts) uses the current directory.
+IN_CHECKOUT = os.path.exists(os.path.join(_PARENT, "setup.py"))
+
+
+def enter_invocation_directory() -> None:
+  """`bazel run` starts a binary inside its runfiles; relative paths the user gives (and the default
+  runs/ and exported_models/) mean the directory bazel was invoked from."""
+  where = os.environ.get("BUILD_WORKING_DIRECTORY")
+  if where and os.path.isdir(where):
+    os.chdir(where)
+
+
+def command(launcher: str) -> str:
+  """How the user runs `launcher` (e.g. "train"): from a checkout, or as an installed console script."""
+  if IN_CHECKOUT or os.environ.get("BUILD_WORKING_DIRECTORY"):
+    return f"python launchers/{launcher}.py"
+  return f"trpo-{launcher.replace('_', '-')}"
 
 
 def quiet_tensorflow() -> None:
@@ -58,8 +76,10 @@ def default_run_dir(config: ExperimentConfig, prefix: str = "") -> str:
 
 
 def default_export_dir(run_dir: str) -> str:
-  """exported_models/<name of the resolved run directory> in the repository (so --run_dir=. works)."""
-  return os.path.join(REPO, "exported_models", os.path.basename(os.path.abspath(run_dir)))
+  """exported_models/<name of the resolved run directory> in the repository (so --run_dir=. works),
+  or under the current directory when trpo_tf runs from an installed package or `bazel run`."""
+  base = _PARENT if IN_CHECKOUT else os.getcwd()
+  return os.path.join(base, "exported_models", os.path.basename(os.path.abspath(run_dir)))
 
 
 _SYSTEM_TREES = ("/proc", "/sys", "/dev")

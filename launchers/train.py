@@ -12,16 +12,20 @@ tb/ (TensorBoard), progress.csv and eval.json under --run_dir.
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if not __package__:   # run as a script (python launchers/X.py, bazel run): import as the launchers package
+  sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+  __package__ = "launchers"
 
-from launchers import preflight
+from . import preflight
+
+preflight.enter_invocation_directory()
 
 preflight.quiet_tensorflow()
 
 from absl import app, flags, logging  # noqa: E402
 
-from launchers.flags_util import config_overrides, define_config_flags  # noqa: E402
-from launchers.interrupts import GracefulStop  # noqa: E402
+from .flags_util import config_overrides, define_config_flags  # noqa: E402
+from .interrupts import GracefulStop  # noqa: E402
 from trpo_tf.config import ConfigError  # noqa: E402
 from trpo_tf.presets import PRESETS  # noqa: E402
 
@@ -113,7 +117,7 @@ def train(stop: GracefulStop) -> int:
     return 0
   if result.status == "interrupted":
     print(f"interrupted at {result.env_steps} env steps (iteration {result.iterations}); checkpoint saved in "
-          f"{trainer.run.checkpoint_dir}\ncontinue with: python launchers/train.py --run_dir={trainer.run.path} "
+          f"{trainer.run.checkpoint_dir}\ncontinue with: {preflight.command('train')} --run_dir={trainer.run.path} "
           "--resume", file=sys.stderr, flush=True)
     return stop.exit_code
   print(f"trained {result.env_steps} env steps in {result.iterations} iterations, "
@@ -130,5 +134,10 @@ def train(stop: GracefulStop) -> int:
   return 0
 
 
-if __name__ == "__main__":
+def run():
+  """Console-script entry point (setup.py)."""
   app.run(main)
+
+
+if __name__ == "__main__":
+  run()

@@ -21,15 +21,19 @@ import time
 import warnings
 
 os.environ["TF_USE_LEGACY_KERAS"] = "1"   # before TensorFlow loads: TF-Agents needs it
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if not __package__:   # run as a script (python launchers/X.py, bazel run): import as the launchers package
+  sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+  __package__ = "launchers"
 
-from launchers import preflight
+from . import preflight
+
+preflight.enter_invocation_directory()
 
 preflight.quiet_tensorflow()
 
 from absl import app, flags, logging  # noqa: E402
 
-from launchers.flags_util import config_overrides, define_config_flags  # noqa: E402
+from .flags_util import config_overrides, define_config_flags  # noqa: E402
 from trpo_tf.config import ConfigError  # noqa: E402
 from trpo_tf.presets import PRESETS  # noqa: E402
 
@@ -175,5 +179,10 @@ def main(argv):
   return 0
 
 
-if __name__ == "__main__":
+def run():
+  """Console-script entry point (setup.py)."""
   app.run(main)
+
+
+if __name__ == "__main__":
+  run()

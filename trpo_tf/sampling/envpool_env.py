@@ -36,8 +36,9 @@ def envpool_task(env_id: str) -> str:
   try:
     import envpool
   except ImportError:
-    raise ConfigError("env_backend=envpool needs the envpool package: pip install envpool==1.2.5 "
-                      "(make train / make test install it)") from None
+    raise ConfigError("env_backend=envpool needs EnvPool, which is not installed: pip install 'trpo_tf[envpool]' "
+                      "(the mujoco extra includes it; make train / make test install it), or pass "
+                      "--env_backend=gymnasium") from None
   task = env_id[len("ALE/"):] if atari.is_atari(env_id) else env_id
   if (atari.is_atari(env_id) and task in envpool.list_all_envs()) or env_id in MUJOCO_V5:
     return task

@@ -12,14 +12,33 @@ def _first_line(error: Exception) -> str:
   return text.splitlines()[0] if text else type(error).__name__
 
 
+# Environment families that need an optional extra of the package (setup.py), by entry-point prefix.
+_FAMILIES = {"gymnasium.envs.mujoco": ("MuJoCo", "mujoco"), "ale_py": ("the Arcade Learning Environment", "atari")}
+
+
+def missing_extra_error(env_id: str, what: str, extra: str) -> ConfigError:
+  """The one-line error for an env family whose optional dependencies are not installed."""
+  return ConfigError(f"{env_id} needs {what}, which is not installed: pip install 'trpo_tf[{extra}]' "
+                     "(make train / make test install everything)")
+
+
 def check_env_id(env_id: str) -> None:
   """Raises ConfigError (one line) if gymnasium does not know `env_id`."""
   if atari.is_atari(env_id):
-    atari.register()
+    try:
+      atari.register()
+    except ImportError:
+      raise missing_extra_error(env_id, *_FAMILIES["ale_py"]) from None
   try:
     gym.spec(env_id)
   except gym.error.Error as e:
     raise ConfigError(f"unknown environment id {env_id!r}: {_first_line(e)}") from None
+
+
+def _family(env_id: str):
+  """(what, extra) of the optional family `env_id` belongs to, or None."""
+  entry_point = str(gym.spec(env_id).entry_point)
+  return next((family for prefix, family in _FAMILIES.items() if entry_point.startswith(prefix)), None)
 
 
 def check_spaces(observation_space: gym.Space, action_space: gym.Space, env_id: str) -> None:
@@ -35,7 +54,12 @@ def _create(env_id: str, factory, spaces, **kwargs):
   check_env_id(env_id)
   try:
     env = factory(env_id, **kwargs)
-  except gym.error.Error as e:  # e.g. DependencyNotInstalled
+  except (gym.error.DependencyNotInstalled, ImportError) as e:   # an optional family (setup.py extras)
+    family = _family(env_id)
+    if family is None:
+      raise ConfigError(f"cannot create {env_id}: {_first_line(e)}") from None
+    raise missing_extra_error(env_id, *family) from None
+  except gym.error.Error as e:
     raise ConfigError(f"cannot create {env_id}: {_first_line(e)}") from None
   try:
     check_spaces(*spaces(env), env_id)
