@@ -13,6 +13,10 @@ deterministic evaluation per seed (10 episodes), mean, minimum, the area under
 the training curve (mean training return over the run) and the training time.
 A reused run whose config.json no longer matches what its variant builds today
 (a preset changed since) is reported on stdout and marked in the flags column.
+Run directories are git-ignored, so the committed CSV is the record: a (variant,
+seed) it holds counts as finished when its run directory is gone (its row is kept,
+marked "recorded"), and each finished run's curve is kept in results/curves/ for
+the PNG. --retrain ignores recorded rows.
 """
 
 import argparse
@@ -21,14 +25,29 @@ import json
 import os
 import subprocess
 import sys
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from plot_curves import plot_groups
 from mujoco_suite import TARGETS, share_of_target
-from suite import RESULTS, ROOT, TRAIN, RunSummary, area_under_curve, finished, parse_seeds, summarise, train_specs
+from suite import (RESULTS, ROOT, TRAIN, RunSummary, area_under_curve, copy_curves, finished, parse_seeds,
+                   run_dir, summarise, train_specs)
+
+CURVES = os.path.join(RESULTS, "curves")
+
+
+class Row(NamedTuple):
+  """One (variant, seed) of a table: from a local run, or recorded in the committed CSV."""
+  variant: str
+  flags: str
+  seed: int
+  eval_mean: float
+  auc: float
+  train_seconds: float
+  curve: Optional[str]     # run directory or kept curve CSV, for the PNG (None: no curve available)
+  env_steps: int
 
 PRESET_VARIANT = "envpool"   # the directory tag of the preset's own runs (see the module docstring)
 PRESET_FLAGS = ["--env_backend=envpool"]   # the flags those runs were trained with
@@ -44,19 +63,29 @@ def parse_variants(items: Sequence[str]) -> Dict[str, List[str]]:
   return variants
 
 
-def table(preset: str, rows: Dict[str, List[RunSummary]], flags: Dict[str, List[str]],
-          auc: Dict[str, float]) -> str:
-  """The markdown table; `auc` maps each run directory to its area under the curve."""
+def table(preset: str, rows: Dict[str, List[Row]]) -> str:
+  """The markdown table of each variant's rows (seeds in order)."""
   lines = ["| variant | flags | per seed (final eval) | seeds | mean | min | min / target | AUC (mean train return) | "
            "train time / run |",
            "|---|---|---|---|---:|---:|---:|---:|---:|"]
   for name, runs in rows.items():
     finals = np.array([r.eval_mean for r in runs])
-    lines.append(f"| {name} | `{' '.join(flags[name]) or '(preset)'}` | "
+    lines.append(f"| {name} | `{runs[0].flags or '(preset)'}` | "
                  f"{' / '.join(f'{m:,.0f}' for m in finals)} | {_seed_list([r.seed for r in runs])} | "
                  f"{finals.mean():,.0f} | {finals.min():,.0f} | {share_of_target(finals.min(), TARGETS.get(preset)) or '-'} | "
-                 f"{np.mean([auc[r.run_dir] for r in runs]):,.0f} | {np.mean([r.train_seconds for r in runs]):.0f} s |")
+                 f"{np.mean([r.auc for r in runs]):,.0f} | {np.mean([r.train_seconds for r in runs]):.0f} s |")
   return "\n".join(lines)
+
+
+def recorded_rows(preset: str) -> Dict[Tuple[str, int], Row]:
+  """(variant, seed) → the row the committed CSV holds for it (curve and steps filled in by main)."""
+  path = os.path.join(RESULTS, "ablations", f"{preset}.csv")
+  if not os.path.exists(path):
+    return {}
+  with open(path, newline="") as f:
+    return {(r["variant"], int(r["seed"])): Row(r["variant"], r["flags"], int(r["seed"]), float(r["eval_mean_return"]),
+                                                float(r["auc_train_return"]), float(r["train_seconds"]), None, 0)
+            for r in csv.DictReader(f)}
 
 
 def _seed_list(seeds: List[int]) -> str:
@@ -94,44 +123,71 @@ def main():
   parser.add_argument("--jobs", type=int, default=2, help="runs in parallel")
   parser.add_argument("--variant", action="append", default=[], help="NAME=FLAGS (repeatable)")
   parser.add_argument("--report_only", action="store_true",
-                      help="train nothing: tabulate the finished runs of --seeds (variants with none are left out)")
+                      help="train nothing: tabulate the finished and recorded runs")
+  parser.add_argument("--retrain", action="store_true",
+                      help="train what the committed CSV records but this machine has no run directory for")
   args = parser.parse_args()
   presets, seeds = args.envs.split(","), parse_seeds(args.seeds)
   variants = parse_variants(args.variant)
   tag = {name: PRESET_VARIANT if name == "preset" else name for name in variants}
+  recorded = {p: {} if args.retrain else recorded_rows(p) for p in presets}
   # Seeds outermost: the first finished runs cover every variant.
   if not args.report_only:
     train_specs([(p, s, tuple(flags or PRESET_FLAGS), tag[name])
-                for s in seeds for p in presets for name, flags in variants.items()], args.steps, args.jobs)
+                 for s in seeds for p in presets for name, flags in variants.items()
+                 if finished(p, s, args.steps, tag[name]) or (name, s) not in recorded[p]], args.steps, args.jobs)
   out_dir = os.path.join(RESULTS, "ablations")
   os.makedirs(out_dir, exist_ok=True)
   for preset in presets:
-    rows = {name: [summarise(preset, s, args.steps, tag[name]) for s in seeds
-                   if finished(preset, s, args.steps, tag[name])] for name in variants}
-    rows = {name: runs for name, runs in rows.items() if runs}
-    for name, runs in rows.items():   # say so when a preset changed under a reused run
-      stale = stale_fields(current_config(preset, variants[name] or PRESET_FLAGS), runs)
-      if stale:
+    rows = {key: row for key, row in recorded[preset].items()}   # every recorded variant and seed stays
+    for name in variants:
+      local = [summarise(preset, s, args.steps, tag[name]) for s in seeds if finished(preset, s, args.steps, tag[name])]
+      if not local:
+        continue
+      flags = " ".join(variants[name])
+      stale = stale_fields(current_config(preset, variants[name] or PRESET_FLAGS), local)
+      if stale:   # say so when a preset changed under a reused run
         trained_with = ", ".join(f"{key}={old}" for key, old, _ in stale)
         print(f"note: {preset} '{name}' runs predate a preset change; they trained with {trained_with} "
               f"(now {', '.join(f'{key}={new}' for key, _, new in stale)})")
-        variants[name] = variants[name] + [f"(trained with {trained_with})"]
-    auc = {r.run_dir: area_under_curve(r) for runs in rows.values() for r in runs}
-    text = table(preset, rows, variants, auc)
+        flags = f"{flags} (trained with {trained_with})".strip()
+      copy_curves(local, CURVES)
+      for r in local:
+        rows[(name, r.seed)] = Row(name, flags, r.seed, r.eval_mean, area_under_curve(r), r.train_seconds,
+                                   r.run_dir, r.env_steps)
+    by_variant: Dict[str, List[Row]] = {}
+    for (name, _), row in sorted(rows.items(), key=lambda kv: (_order(kv[0][0], variants, recorded[preset]), kv[0][1])):
+      curve = row.curve or os.path.join(CURVES, f"{os.path.basename(run_dir(preset, row.seed, args.steps, tag.get(name, name)))}.csv")
+      by_variant.setdefault(name, []).append(row._replace(curve=curve if os.path.exists(curve) else None,
+                                                          env_steps=row.env_steps or args.steps))
+    if not by_variant:
+      continue
+    text = table(preset, by_variant)
     with open(os.path.join(out_dir, f"{preset}.md"), "w") as f:
       f.write(text + "\n")
     with open(os.path.join(out_dir, f"{preset}.csv"), "w", newline="") as f:
       w = csv.writer(f)
       w.writerow(["variant", "flags", "seed", "eval_mean_return", "auc_train_return", "train_seconds"])
-      for name, runs in rows.items():
+      for runs in by_variant.values():
         for r in runs:
-          w.writerow([name, " ".join(variants[name]), r.seed, f"{r.eval_mean:.1f}", f"{auc[r.run_dir]:.1f}",
-                      f"{r.train_seconds:.0f}"])
-    plot_groups({name: [r.run_dir for r in runs] for name, runs in rows.items()},
-                os.path.join(out_dir, f"{preset}.png"), title=f"{preset}: ablation, seeds {_seed_list(sorted({r.seed for runs in rows.values() for r in runs}))}",
-                target=TARGETS.get(preset),
-                final_points={name: [(r.env_steps, r.eval_mean) for r in runs] for name, runs in rows.items()})
+          w.writerow([r.variant, r.flags, r.seed, f"{r.eval_mean:.1f}", f"{r.auc:.1f}", f"{r.train_seconds:.0f}"])
+    curves = {name: [r.curve for r in runs if r.curve] for name, runs in by_variant.items()}
+    total, shown = sum(map(len, by_variant.values())), sum(map(len, curves.values()))
+    if shown == 0:
+      print(f"note: no training curves of {preset} on this machine; {preset}.png left as it was")
+    else:
+      plot_groups({name: paths for name, paths in curves.items() if paths}, os.path.join(out_dir, f"{preset}.png"),
+                  title=f"{preset}: ablation, seeds {_seed_list(sorted({r.seed for runs in by_variant.values() for r in runs}))}"
+                        + ("" if shown == total else f" (curves of {shown} of {total} runs)"),
+                  target=TARGETS.get(preset),
+                  final_points={name: [(r.env_steps, r.eval_mean) for r in runs] for name, runs in by_variant.items()})
     print(f"{preset}\n{text}\n")
+
+
+def _order(name: str, variants: Dict[str, List[str]], recorded: Dict[Tuple[str, int], Row]) -> int:
+  """Table order: recorded variants as the CSV had them, then the new ones as given."""
+  names = list(dict.fromkeys([v for v, _ in recorded] + list(variants)))
+  return names.index(name) if name in names else len(names)
 
 
 if __name__ == "__main__":
