@@ -20,7 +20,7 @@ INSTALL_REQUIRES = [
 EXTRAS_REQUIRE = {
     # Environment families: a missing one is reported in one line naming its extra (sampling/envs.py).
     # MuJoCo presets sample on EnvPool by default (sampling/envpool_env.py), so it comes with them.
-    "mujoco": ["gymnasium[mujoco]>=1.1,<1.5", "mujoco>=3.2,<5", "envpool>=1.2.5,<1.3"],
+    "mujoco": ["gymnasium[mujoco]>=1.1,<1.5", "mujoco>=3.3.6,<5", "envpool>=1.2.5,<1.3"],
     "atari": ["ale-py>=0.10,<0.13",                     # Atari ROMs ship inside the wheel
               "opencv-python-headless>=4.8"],           # gymnasium's AtariPreprocessing resizes with cv2
     "envpool": ["envpool>=1.2.5,<1.3"],                 # --env_backend=envpool for other tasks

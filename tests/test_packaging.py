@@ -21,8 +21,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))   # the sour
 def _pip_env():
   # Bazel points HOME at a fresh temporary directory: keep pip's real cache so nothing is downloaded twice.
   home = pwd.getpwuid(os.getuid()).pw_dir
-  return dict(os.environ, PIP_CACHE_DIR=os.environ.get("PIP_CACHE_DIR", os.path.join(home, ".cache", "pip")),
-              PIP_DISABLE_PIP_VERSION_CHECK="1", TF_CPP_MIN_LOG_LEVEL="2")
+  env = dict(os.environ, PIP_CACHE_DIR=os.environ.get("PIP_CACHE_DIR", os.path.join(home, ".cache", "pip")),
+             PIP_DISABLE_PIP_VERSION_CHECK="1", TF_CPP_MIN_LOG_LEVEL="2")
+  env.pop("PYTHONPATH", None)   # Bazel's points at the sources, which would shadow the installed package
+  return env
 
 
 def _run(cmd, cwd, timeout=900):

@@ -42,10 +42,11 @@ TEST_SETTINGS = {
     # pip installs into a fresh virtualenv: it needs the package index and pip's cache (outside the sandbox).
     "test_packaging": ("large", ["slow", "requires-network", "no-sandbox"]),
 }
-# Files every test needs at run time besides its imports: pytest's config, and the scripts the
-# launcher-level tests start in subprocesses.
-TEST_DATA = ["//:pytest.ini", "//launchers:evaluate", "//launchers:export", "//launchers:train",
-             "//launchers:train_tf_agents", "//examples:serving_client"]
+# Files every test needs at run time besides its imports: pytest's config, the scripts the
+# launcher-level tests start in subprocesses, the README (its serving examples are tested) and
+# setup.py (its presence marks a checkout: launchers/preflight.py).
+TEST_DATA = ["//:README.md", "//:pytest.ini", "//:setup.py", "//launchers:evaluate", "//launchers:export",
+             "//launchers:train", "//launchers:train_tf_agents", "//examples:serving_client", ":export_check"]
 PYTEST_MAIN = "tests/pytest_main.py"
 # Imports made through sys.path rather than the package name (benchmarks put their own folder first).
 SCRIPT_DIRS = ("benchmarks",)
