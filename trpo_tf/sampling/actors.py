@@ -15,12 +15,8 @@ import numpy as np
 import tensorflow as tf
 
 from trpo_tf.networks import CategoricalMLPPolicy, GaussianMLPPolicy
+from trpo_tf.sampling.numpy_policy import ACTIVATIONS, NumpySampler, PolicySnapshot, dist_inputs
 
-_ACTIVATIONS = {
-    "tanh": np.tanh,
-    "relu": lambda x: np.maximum(x, 0.0),
-    "elu": lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0.0))),
-}
 
 
 class TFActor:
@@ -53,63 +49,62 @@ class TFActor:
 
 
 class NumpyMLPActor:
-  """A numpy mirror of a Gaussian/categorical MLP policy, for sampling only."""
+  """A numpy mirror of a Gaussian/categorical MLP policy, for sampling only (numpy_policy.py)."""
 
   def __init__(self, policy, seed: int):
     if not supports_numpy(policy):
       raise ValueError("NumpyMLPActor needs an MLP policy with tanh/relu/elu activations")
-    self.policy, self._seed = policy, seed
-    self._act_fn = _ACTIVATIONS[policy.trunk.layers[0].activation.__name__]
-    self._rng = np.random.default_rng(seed)
+    self.policy = policy
+    self._sampler = NumpySampler(seed)
     self.sync()
 
   def sync(self) -> None:
     """Copies the policy's current weights and normaliser statistics."""
-    p = self.policy
-    norm = p.normalizer
-    self._norm = None
-    if norm.enabled:
-      self._norm = (np.asarray(norm.mean, np.float32),
-                    np.sqrt(np.asarray(norm.var, np.float32) + norm.epsilon).astype(np.float32),
-                    np.float32(norm.clip))
-    self._layers = [(np.asarray(layer.kernel), np.asarray(layer.bias)) for layer in p.trunk.layers]
-    out = p.mean_layer if isinstance(p, GaussianMLPPolicy) else p.logits_layer
-    self._out = (np.asarray(out.kernel), np.asarray(out.bias))
-    self._log_std = np.asarray(p.log_std) if isinstance(p, GaussianMLPPolicy) else None
-    self._std = np.exp(self._log_std) if self._log_std is not None else None
+    self._sampler.set_snapshot(policy_snapshot(self.policy))
+
+  @property
+  def snapshot(self) -> PolicySnapshot:
+    return self._sampler.snapshot
 
   def start_batch(self, vector_step: int) -> None:
-    self._rng = np.random.default_rng([self._seed, vector_step])
+    self._sampler.start_batch(vector_step)
 
   def params(self, obs: np.ndarray) -> np.ndarray:
     """Gaussian mean or logits for a batch of raw observations."""
-    x = np.asarray(obs, np.float32)
-    if self._norm is not None:
-      mean, std, clip = self._norm
-      x = np.clip((x - mean) / std, -clip, clip)
-    for kernel, bias in self._layers:
-      x = self._act_fn(x @ kernel + bias)
-    return x @ self._out[0] + self._out[1]
+    return dist_inputs(self.snapshot, obs)
 
   def dist_params(self, obs: np.ndarray):
     """(mean, log_std) broadcast to the batch, or (logits,): the Keras policy's dist_params in numpy."""
     out = self.params(obs)
-    if self._std is None:
+    if self.snapshot.log_std is None:
       return (out,)
-    return out, np.broadcast_to(self._log_std, out.shape)
+    return out, np.broadcast_to(self.snapshot.log_std, out.shape)
 
   def __call__(self, obs: np.ndarray) -> np.ndarray:
-    out = self.params(obs)
-    if self._std is not None:
-      return (out + self._std * self._rng.standard_normal(out.shape, np.float32)).astype(np.float32)
-    return np.argmax(out + self._rng.gumbel(size=out.shape), axis=-1).astype(np.int32)  # Gumbel-max
+    return self._sampler(obs)
+
+
+def policy_snapshot(policy) -> PolicySnapshot:
+  """The weights and normaliser statistics of an MLP policy as numpy arrays."""
+  norm = policy.normalizer
+  normalizer = None
+  if norm.enabled:
+    normalizer = (np.asarray(norm.mean, np.float32),
+                  np.sqrt(np.asarray(norm.var, np.float32) + norm.epsilon).astype(np.float32),
+                  np.float32(norm.clip))
+  gaussian = isinstance(policy, GaussianMLPPolicy)
+  out = policy.mean_layer if gaussian else policy.logits_layer
+  return PolicySnapshot(activation=policy.trunk.layers[0].activation.__name__,
+                        layers=[(np.asarray(layer.kernel), np.asarray(layer.bias)) for layer in policy.trunk.layers],
+                        out=(np.asarray(out.kernel), np.asarray(out.bias)),
+                        log_std=np.asarray(policy.log_std) if gaussian else None, normalizer=normalizer)
 
 
 def supports_numpy(policy) -> bool:
   """True for policies whose trunk is Dense layers with tanh/relu/elu (not CNNs)."""
   if not isinstance(policy, (GaussianMLPPolicy, CategoricalMLPPolicy)):
     return False
-  return all(isinstance(layer, keras.layers.Dense) and layer.activation.__name__ in _ACTIVATIONS
+  return all(isinstance(layer, keras.layers.Dense) and layer.activation.__name__ in ACTIVATIONS
              for layer in policy.trunk.layers)
 
 
