@@ -24,6 +24,7 @@ EXTRAS_REQUIRE = {
     "atari": ["ale-py>=0.10,<0.13",                     # Atari ROMs ship inside the wheel
               "opencv-python-headless>=4.8"],           # gymnasium's AtariPreprocessing resizes with cv2
     "envpool": ["envpool>=1.2.5,<1.3"],                 # --env_backend=envpool for other tasks
+    "ray": ["ray>=2.60,<3"],                            # --sampler_backend=ray (sampling/ray_sampler.py)
     "video": ["imageio-ffmpeg>=0.5,<1", "pygame-ce>=2.5,<3"],   # evaluate.py --video_dir (pygame-ce: classic control)
     "serving": ["tensorflow-serving-api>=2.20,<2.22"],  # gRPC client protos (examples/serving_client.py)
     "bench": ["matplotlib>=3.8,<4"],
@@ -31,7 +32,7 @@ EXTRAS_REQUIRE = {
 }
 # TF-Agents 0.19 pins tfp~=0.23 and gym<=0.23, which pip cannot resolve against this stack: the
 # Makefile installs it with --no-deps (README: TF-Agents), so it is not an extra.
-EXTRAS_REQUIRE["all"] = sorted({r for name in ("mujoco", "atari", "envpool", "video", "serving")
+EXTRAS_REQUIRE["all"] = sorted({r for name in ("mujoco", "atari", "envpool", "ray", "video", "serving")
                                 for r in EXTRAS_REQUIRE[name]})
 
 setup(

@@ -116,6 +116,9 @@ def check_environment(config: ExperimentConfig) -> None:
   if sc.env_backend == "envpool":
     from trpo_tf.sampling.envpool_env import envpool_task
     envpool_task(sc.env_id)
+  if sc.sampler_backend == "ray":   # before TensorFlow loads: Ray missing or unreachable is one line
+    from trpo_tf.sampling.ray_cluster import check_capacity, connect
+    check_capacity(connect(sc.ray_address), sc.num_workers)
   if sc.sampler == "vine":
     from trpo_tf.sampling.simulator_state import check_restorable
     env = make_training_env(sc.env_id, sc.terminal_on_life_loss, sc.fire_reset)

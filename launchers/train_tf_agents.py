@@ -51,7 +51,7 @@ FLAGS = flags.FLAGS
 # Config fields this loop has no use for: given explicitly, they are an error, not silently ignored.
 UNSUPPORTED = ("sampler", "vector_mode", "act_backend", "normalize_rewards", "reward_clip", "terminal_on_life_loss",
                "fire_reset", "vine_states", "vine_actions", "vine_rollout_length", "vine_bootstrap",
-               "checkpoint_every", "keep_checkpoints", "export_every")
+               "checkpoint_every", "keep_checkpoints", "export_every", "sampler_backend", "num_workers", "ray_address")
 TRPO_TF_NETWORKS_ONLY = ("normalize_observations", "obs_clip", "log_std_init", "cnn")
 
 

@@ -68,7 +68,7 @@ def test_wheel_holds_the_library_and_launchers_only(core_install):
 def test_core_install_has_no_optional_families(core_install):
   bin_dir, _ = core_install
   proc = _run([bin_dir / "python", "-c", "import importlib.util as u; "
-               "print([m for m in ('mujoco', 'ale_py', 'envpool', 'cv2') if u.find_spec(m)])"], "/")
+               "print([m for m in ('mujoco', 'ale_py', 'envpool', 'cv2', 'ray') if u.find_spec(m)])"], "/")
   assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr
 
 
@@ -101,9 +101,11 @@ def test_missing_family_is_one_error_line_naming_its_extra(core_install, tmp_pat
   assert not os.path.exists(tmp_path / "run")
 
 
-def test_envpool_backend_without_envpool_is_one_error_line(core_install, tmp_path):
+@pytest.mark.parametrize("flag, extra", [("--env_backend=envpool", "envpool"), ("--sampler_backend=ray", "ray")])
+def test_optional_backends_without_their_package_are_one_error_line(core_install, tmp_path, flag, extra):
   bin_dir, _ = core_install
-  proc = _run([bin_dir / "trpo-train", "--preset=cartpole", "--env_backend=envpool", "--run_dir=run"], tmp_path)
+  proc = _run([bin_dir / "trpo-train", "--preset=cartpole", flag, "--run_dir=run"], tmp_path)
   assert proc.returncode == 2
   lines = proc.stderr.strip().splitlines()
-  assert len(lines) == 1 and "pip install 'trpo_tf[envpool]'" in lines[0], proc.stderr
+  assert len(lines) == 1 and f"pip install 'trpo_tf[{extra}]'" in lines[0], proc.stderr
+  assert not os.path.exists(tmp_path / "run")

@@ -20,6 +20,7 @@ from typing import Any, Dict, Tuple
 
 FVP_MODES = ("forward_over_backward", "analytic")  # see fisher.py
 ENV_BACKENDS = ("gymnasium", "envpool")              # see sampling/envpool_env.py
+SAMPLER_BACKENDS = ("local", "ray")                  # see sampling/ray_sampler.py
 
 
 class ConfigError(ValueError):
@@ -134,6 +135,11 @@ class SamplerConfig:
   vector_mode: str = _field("sync", "gymnasium vector env: sync (one process) or async (subprocesses; "
                                     "slower on 2 cores [here])")
   act_backend: str = _field("numpy", "numpy (a mirror of MLP policies, fastest) or tf (any policy) [here]")
+  sampler_backend: str = _field("local", "where the envs step: local (this process) or ray (num_workers Ray "
+                                         "actors, each with a shard of the num_envs envs; sampling/ray_sampler.py)")
+  num_workers: int = _field(2, "ray: rollout workers; the num_envs envs are split among them [here]")
+  ray_address: str = _field("", "ray: address of an existing Ray cluster (e.g. 'auto' or 'ray://host:10001'); "
+                                "'' starts a local Ray instance sized to this machine")
   normalize_rewards: bool = _field(True, "divide rewards by the running std of the discounted return [zoo]")
   reward_clip: float = _field(10.0, "scaled rewards are clipped to ±reward_clip [zoo]")
   terminal_on_life_loss: bool = _field(False, "Atari: a lost life ends the training episode "
@@ -175,6 +181,18 @@ class SamplerConfig:
            "lost life (README: Env backends)")
     _check(self.env_threads >= 1, f"env_threads must be >= 1, got {self.env_threads}")
     _check(self.act_backend in ("numpy", "tf"), f"act_backend must be numpy or tf, got {self.act_backend!r}")
+    _check(self.sampler_backend in SAMPLER_BACKENDS, f"sampler_backend must be one of {', '.join(SAMPLER_BACKENDS)}, "
+           f"got {self.sampler_backend!r}")
+    _check(self.num_workers >= 1, f"num_workers must be >= 1, got {self.num_workers}")
+    if self.sampler_backend == "ray":
+      _check(self.sampler == "single_path", f"sampler={self.sampler} needs sampler_backend=local (Ray workers run "
+             "single-path sampling); the supported choices for ray: sampler=single_path")
+      _check(self.act_backend == "numpy", "sampler_backend=ray needs act_backend=numpy (workers act with a numpy "
+             "copy of an MLP policy, without TensorFlow); CNN policies sample with sampler_backend=local")
+      _check(self.num_workers <= self.num_envs, f"num_workers={self.num_workers} is more than num_envs="
+             f"{self.num_envs}: each worker needs at least one env")
+      _check(self.vector_mode == "sync", "vector_mode=async does not apply to Ray workers (each steps its "
+             "own envs in its own process)")
     _check(self.reward_clip > 0, f"reward_clip must be > 0, got {self.reward_clip}")
 
   @property

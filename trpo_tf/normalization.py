@@ -85,6 +85,10 @@ class RewardScaler(tf.train.experimental.PythonState):
     self._returns = np.where(dones, 0.0, self._returns)
     return np.clip(rewards / np.sqrt(self.var + 1e-8), -self.clip, self.clip)
 
+  def restart(self, rows: slice) -> None:
+    """The envs of `rows` start new episodes (a replaced Ray worker's): their discounted returns restart."""
+    self._returns[rows] = 0.0
+
   def scale_frozen(self, rewards: np.ndarray) -> np.ndarray:
     """Scales like `scale` without touching the statistics (vine branches re-visit trunk states)."""
     if not self.enabled:

@@ -115,6 +115,7 @@ class Trainer:
             "episode/return_recent20": _mean(recent),
             "time/sample_seconds": t1 - t0, "time/update_seconds": t2 - t1,
         })
+        metrics.update(batch.sampler_metrics or {})
         progress.report(self._steps(), self._iterations(), metrics)
         if self._iterations() % cfg.run.checkpoint_every == 0:
           self._checkpoint()

@@ -51,11 +51,11 @@ class TFActor:
 class NumpyMLPActor:
   """A numpy mirror of a Gaussian/categorical MLP policy, for sampling only (numpy_policy.py)."""
 
-  def __init__(self, policy, seed: int):
+  def __init__(self, policy, seed: int, row_invariant: bool = False):
     if not supports_numpy(policy):
       raise ValueError("NumpyMLPActor needs an MLP policy with tanh/relu/elu activations")
     self.policy = policy
-    self._sampler = NumpySampler(seed)
+    self._sampler = NumpySampler(seed, row_invariant=row_invariant)   # row_invariant: numpy_policy.py
     self.sync()
 
   def sync(self) -> None:

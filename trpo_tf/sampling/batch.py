@@ -7,7 +7,7 @@ producing a Batch, and the training loop never asks which sampler it has.
 """
 
 import json
-from typing import NamedTuple, Optional, Protocol, Sequence
+from typing import Dict, NamedTuple, Optional, Protocol, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -34,6 +34,7 @@ class Batch(NamedTuple):
   episode_returns: Sequence[float] = ()   # raw returns of episodes completed in this batch
   episode_lengths: Sequence[int] = ()
   vine: Optional[VineData] = None     # vine sampling only: the branches from the rollout set
+  sampler_metrics: Optional[Dict[str, float]] = None   # a backend's own scalars for the logs (Ray: restarts)
 
   @property
   def num_transitions(self) -> int:

@@ -5,7 +5,12 @@ categorical MLP policy (a few KB; actors.py takes it from the Keras policy once
 per iteration). `NumpySampler` draws actions from it with a numpy Generator
 reseeded from (seed, vector step) at the start of every batch. A shard of the
 envs (a Ray worker's) draws the noise of all `total_rows` envs and keeps its own
-rows, so any split of the envs acts exactly as one sampler over all of them.
+rows. With `row_invariant` the layers multiply with einsum, whose result for a
+row does not depend on how many rows are multiplied with it (BLAS's matmul groups
+rows by the batch size: the same row can differ in the last float32 bit between a
+5-row and a 3-row batch), so any split of the envs then acts bit for bit as one
+sampler over all of them. Ray workers use it; the local actor keeps BLAS (faster:
+~4 µs against ~18 µs for a 16 × 64 × 64 product here).
 """
 
 from typing import NamedTuple, Optional, Sequence, Tuple
@@ -27,23 +32,24 @@ class PolicySnapshot(NamedTuple):
   normalizer: Optional[Tuple[np.ndarray, np.ndarray, np.float32]]   # (mean, std, clip), or None
 
 
-def dist_inputs(snapshot: PolicySnapshot, obs: np.ndarray) -> np.ndarray:
-  """Gaussian mean or logits for a batch of raw observations."""
+def dist_inputs(snapshot: PolicySnapshot, obs: np.ndarray, row_invariant: bool = False) -> np.ndarray:
+  """Gaussian mean or logits for a batch of raw observations (see the module docstring for row_invariant)."""
   x = np.asarray(obs, np.float32)
   if snapshot.normalizer is not None:
     mean, std, clip = snapshot.normalizer
     x = np.clip((x - mean) / std, -clip, clip)
   act = ACTIVATIONS[snapshot.activation]
+  matmul = (lambda a, b: np.einsum("ij,jk->ik", a, b)) if row_invariant else np.matmul
   for kernel, bias in snapshot.layers:
-    x = act(x @ kernel + bias)
-  return x @ snapshot.out[0] + snapshot.out[1]
+    x = act(matmul(x, kernel) + bias)
+  return matmul(x, snapshot.out[0]) + snapshot.out[1]
 
 
 class NumpySampler:
   """Stochastic actions from a PolicySnapshot; rows [offset, offset + n) of a `total_rows`-env batch."""
 
-  def __init__(self, seed: int, offset: int = 0, total_rows: Optional[int] = None):
-    self.seed, self.offset, self.total_rows = seed, offset, total_rows
+  def __init__(self, seed: int, offset: int = 0, total_rows: Optional[int] = None, row_invariant: bool = False):
+    self.seed, self.offset, self.total_rows, self.row_invariant = seed, offset, total_rows, row_invariant
     self.snapshot: Optional[PolicySnapshot] = None
     self._std = None
     self._rng = np.random.default_rng(seed)
@@ -56,7 +62,7 @@ class NumpySampler:
     self._rng = np.random.default_rng([self.seed, vector_step])
 
   def __call__(self, obs: np.ndarray) -> np.ndarray:
-    out = dist_inputs(self.snapshot, obs)
+    out = dist_inputs(self.snapshot, obs, self.row_invariant)
     rows = slice(self.offset, self.offset + len(out))
     total = self.total_rows or len(out)
     if self._std is not None:
