@@ -109,7 +109,10 @@ def stale_fields(now: dict, runs: Sequence[RunSummary]) -> List[Tuple[str, objec
   out = []
   for section, fields in now.items():
     for key, value in fields.items():
-      old = sorted({json.dumps(t.get(section, {}).get(key)) for t in trained})
+      # A field a run's config.json lacks did not exist yet: the run behaved as its default does now.
+      old = sorted({json.dumps(t[section][key]) for t in trained if key in t.get(section, {})})
+      if not old:
+        continue
       if section != "run" and old != [json.dumps(value)]:
         out.append((key, "/".join(old), value))
   return out

@@ -46,6 +46,7 @@ TEST_SETTINGS = {
     "test_vine": ("large", ["slow"]),
     "test_envpool": ("large", ["slow"]),
     "test_atari": ("large", ["slow"]),
+    "test_ray": ("large", ["slow"]),   # starts a local Ray instance
     # pip installs into a fresh virtualenv: it needs the package index and pip's cache (outside the sandbox).
     "test_packaging": ("large", ["slow", "requires-network", "no-sandbox"]),
 }

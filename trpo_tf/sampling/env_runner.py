@@ -7,6 +7,7 @@ episodes in progress). Rows that are autoreset steps are invalid (advantages.py)
 single_path.to_batch scales the rewards and joins runners' segments.
 """
 
+import time
 from typing import Callable, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
@@ -24,6 +25,7 @@ class Segment(NamedTuple):
   valid: np.ndarray
   last_obs: np.ndarray
   episodes: Sequence[Tuple[int, int, float, int]]   # (step t, env index in N, return, length)
+  seconds: float = 0.0                               # wall time of the stepping loop (benchmarks/ray_scaling.py)
 
 
 class EnvRunner:
@@ -60,6 +62,7 @@ class EnvRunner:
     truncated = np.empty((steps, n), bool)
     valid = np.empty((steps, n), bool)
     episodes = []
+    started = time.perf_counter()
     for t in range(steps):
       obs_buf[t] = self._obs
       valid[t] = ~self._autoreset
@@ -83,7 +86,7 @@ class EnvRunner:
       self._autoreset = done
       self._obs = np.asarray(next_obs, self._obs_dtype)
     return Segment(obs=obs_buf, actions=act_buf, rewards=rewards, terminated=terminated, truncated=truncated,
-                   valid=valid, last_obs=self._obs.copy(), episodes=episodes)
+                   valid=valid, last_obs=self._obs.copy(), episodes=episodes, seconds=time.perf_counter() - started)
 
   def close(self) -> None:
     self.env.close()

@@ -63,16 +63,21 @@ class RaySampler:
 
   def collect(self, actor, steps: int) -> Batch:
     """`steps` vector steps on every worker with `actor`'s policy (a NumpyMLPActor: its snapshot)."""
-    snapshot = self.ray.put(actor.snapshot)
-    step = self.counter.value
     started = time.perf_counter()
+    snapshot = self.ray.put(actor.snapshot)
+    put = time.perf_counter()
+    step = self.counter.value
     pending = [w.collect.remote(snapshot, step, steps) for w in self.workers]
     segments = [self._gather(i, ref, snapshot, step, steps) for i, ref in enumerate(pending)]
     gathered = time.perf_counter()
     self.counter.value += steps
     batch = to_batch(segments, self.reward_scaler)
-    return batch._replace(sampler_metrics={"sampler/worker_restarts": float(self.restarts),
-                                           "sampler/collect_seconds": gathered - started})
+    # Costs per iteration (TensorBoard; benchmarks/ray_scaling.py): the snapshot's put, the slowest
+    # worker's stepping, and everything from the first request to the last segment received.
+    return batch._replace(sampler_metrics={
+        "sampler/worker_restarts": float(self.restarts), "sampler/broadcast_seconds": put - started,
+        "sampler/worker_seconds": max(s.seconds for s in segments), "sampler/collect_seconds": gathered - put,
+        "sampler/join_seconds": time.perf_counter() - gathered})
 
   def close(self) -> None:
     for w in self.workers:
