@@ -176,10 +176,15 @@ def main():
           w.writerow([r.variant, r.flags, r.seed, f"{r.eval_mean:.1f}", f"{r.auc:.1f}", f"{r.train_seconds:.0f}"])
     curves = {name: [r.curve for r in runs if r.curve] for name, runs in by_variant.items()}
     total, shown = sum(map(len, by_variant.values())), sum(map(len, curves.values()))
+    # <preset>.png shows every row; when earlier sessions' curves are gone it is left as it was and the
+    # rows that have curves go to <preset>_recent.png.
+    png = f"{preset}.png" if shown == total else f"{preset}_recent.png"
     if shown == 0:
       print(f"note: no training curves of {preset} on this machine; {preset}.png left as it was")
     else:
-      plot_groups({name: paths for name, paths in curves.items() if paths}, os.path.join(out_dir, f"{preset}.png"),
+      if shown < total:
+        print(f"note: curves of {shown} of {total} {preset} runs are available: plotted in {png}, {preset}.png kept")
+      plot_groups({name: paths for name, paths in curves.items() if paths}, os.path.join(out_dir, png),
                   title=f"{preset}: ablation, seeds {_seed_list(sorted({r.seed for runs in by_variant.values() for r in runs}))}"
                         + ("" if shown == total else f" (curves of {shown} of {total} runs)"),
                   target=TARGETS.get(preset),
