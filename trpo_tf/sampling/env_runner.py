@@ -39,7 +39,8 @@ class EnvRunner:
     self._obs = None
 
   def reset(self, seed: int) -> None:
-    """Sub-env i gets seed + offset + i (gymnasium's rule), so any split of N envs is seeded alike."""
+    """Sub-env i gets seed + offset + i (gymnasium's and EnvPool's rule), so any split of the N envs
+    is seeded alike."""
     obs, _ = self.env.reset(seed=seed + self.offset)
     self._obs = np.asarray(obs, self._obs_dtype)
     self._autoreset = np.zeros(self.num_envs, bool)
