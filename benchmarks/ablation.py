@@ -142,7 +142,9 @@ def main():
   out_dir = os.path.join(RESULTS, "ablations")
   os.makedirs(out_dir, exist_ok=True)
   for preset in presets:
-    rows = {key: row for key, row in recorded[preset].items()}   # every recorded variant and seed stays
+    # Every recorded variant and seed stays; read again now, since another invocation may have added
+    # rows while this one trained.
+    rows = dict(recorded_rows(preset))
     for name in variants:
       local = [summarise(preset, s, args.steps, tag[name]) for s in seeds if finished(preset, s, args.steps, tag[name])]
       if not local:
