@@ -27,8 +27,11 @@ def enter_invocation_directory() -> None:
 
 
 def command(launcher: str) -> str:
-  """How the user runs `launcher` (e.g. "train"): from a checkout, or as an installed console script."""
-  if IN_CHECKOUT or os.environ.get("BUILD_WORKING_DIRECTORY"):
+  """How the user runs `launcher` (e.g. "train"): with bazel run, from a checkout, or as an installed
+  console script."""
+  if os.environ.get("BUILD_WORKING_DIRECTORY"):
+    return f"bazel run //launchers:{launcher} --"
+  if IN_CHECKOUT:
     return f"python launchers/{launcher}.py"
   return f"trpo-{launcher.replace('_', '-')}"
 

@@ -69,6 +69,23 @@ def test_default_export_name_comes_from_the_resolved_run_directory(tmp_path, mon
   assert preflight.default_export_dir("runs/a/") == os.path.join(ROOT, "exported_models", "a")
 
 
+def test_installed_and_bazel_run_launchers_use_the_invocation_directory(tmp_path, monkeypatch):
+  """Installed (no checkout around launchers/) exports go to ./exported_models; `bazel run` starts in
+  the runfiles, so the launcher moves to the directory bazel was run from; the resume hint names the
+  command the user actually ran."""
+  monkeypatch.delenv("BUILD_WORKING_DIRECTORY", raising=False)
+  assert preflight.command("train") == "python launchers/train.py"
+  monkeypatch.setattr(preflight, "IN_CHECKOUT", False)
+  monkeypatch.chdir(tmp_path)
+  assert preflight.default_export_dir("runs/a") == os.path.join(str(tmp_path), "exported_models", "a")
+  assert preflight.command("train_tf_agents") == "trpo-train-tf-agents"
+  elsewhere = tmp_path / "workspace"
+  elsewhere.mkdir()
+  monkeypatch.setenv("BUILD_WORKING_DIRECTORY", str(elsewhere))
+  preflight.enter_invocation_directory()
+  assert os.getcwd() == str(elsewhere) and preflight.command("train") == "bazel run //launchers:train --"
+
+
 
 def test_tf_agents_launcher_rejects_an_unwritable_run_dir():
   proc = run_tf_agents_train("--preset=cartpole", "--run_dir=/proc/tfa")
