@@ -32,7 +32,8 @@ def connect(address: str):
                logging_level=logging.ERROR, runtime_env={"env_vars": {"PYTHONPATH": path}})
     except (ConnectionError, RuntimeError, ValueError) as e:
       text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-      raise ConfigError(f"cannot reach the Ray cluster at {address!r}: {text}") from None
+      where = f"reach the Ray cluster at {address!r}" if address else "start a local Ray instance"
+      raise ConfigError(f"cannot {where}: {text}") from None
   return ray
 
 
