@@ -27,6 +27,12 @@ class ConfigError(ValueError):
   """A configuration value that makes no sense; the message is one line."""
 
 
+def first_line(error: Exception) -> str:
+  """The first line of an exception's message (its type's name if it has none): for one-line errors."""
+  text = str(error).strip()
+  return text.splitlines()[0] if text else type(error).__name__
+
+
 def _check(condition: bool, message: str) -> None:
   if not condition:
     raise ConfigError(message)

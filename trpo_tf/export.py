@@ -176,7 +176,7 @@ def restore_policy(run_dir: str, checkpoint: Optional[str] = None):
   Raises ExportError (one line) for a missing run, checkpoint or corrupt data.
   """
   from trpo_tf.checkpoints import RunDirectory
-  from trpo_tf.config import ConfigError
+  from trpo_tf.config import ConfigError, first_line
   from trpo_tf.networks import build_networks
   from trpo_tf.sampling.envs import make_env
   run = RunDirectory(run_dir)
@@ -200,6 +200,5 @@ def restore_policy(run_dir: str, checkpoint: Optional[str] = None):
   try:
     tf.train.Checkpoint(policy=policy).restore(path).expect_partial().assert_existing_objects_matched()
   except (tf.errors.OpError, AssertionError, ValueError, IndexError, KeyError) as e:  # truncated files raise IndexError
-    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    raise ExportError(f"cannot export: checkpoint {path} is missing or corrupt ({first})") from None
+    raise ExportError(f"cannot export: checkpoint {path} is missing or corrupt ({first_line(e)})") from None
   return policy, obs_space, act_space, config, path

@@ -3,13 +3,8 @@
 import gymnasium as gym
 import numpy as np
 
-from trpo_tf.config import ConfigError
+from trpo_tf.config import ConfigError, first_line
 from trpo_tf.sampling import atari
-
-
-def _first_line(error: Exception) -> str:
-  text = str(error).strip()
-  return text.splitlines()[0] if text else type(error).__name__
 
 
 # Environment families that need an optional extra of the package (setup.py), by entry-point prefix.
@@ -32,7 +27,7 @@ def check_env_id(env_id: str) -> None:
   try:
     gym.spec(env_id)
   except gym.error.Error as e:
-    raise ConfigError(f"unknown environment id {env_id!r}: {_first_line(e)}") from None
+    raise ConfigError(f"unknown environment id {env_id!r}: {first_line(e)}") from None
 
 
 def _family(env_id: str):
@@ -57,10 +52,10 @@ def _create(env_id: str, factory, spaces, **kwargs):
   except (gym.error.DependencyNotInstalled, ImportError) as e:   # an optional family (setup.py extras)
     family = _family(env_id)
     if family is None:
-      raise ConfigError(f"cannot create {env_id}: {_first_line(e)}") from None
+      raise ConfigError(f"cannot create {env_id}: {first_line(e)}") from None
     raise missing_extra_error(env_id, *family) from None
   except gym.error.Error as e:
-    raise ConfigError(f"cannot create {env_id}: {_first_line(e)}") from None
+    raise ConfigError(f"cannot create {env_id}: {first_line(e)}") from None
   try:
     check_spaces(*spaces(env), env_id)
   except ConfigError:

@@ -10,7 +10,7 @@ import os
 import socket
 from typing import List, Tuple
 
-from trpo_tf.config import ConfigError
+from trpo_tf.config import ConfigError, first_line
 
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -31,9 +31,8 @@ def connect(address: str):
       ray.init(address=address or None, include_dashboard=False, log_to_driver=True,
                logging_level=logging.ERROR, runtime_env={"env_vars": {"PYTHONPATH": path}})
     except (ConnectionError, RuntimeError, ValueError) as e:
-      text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
       where = f"reach the Ray cluster at {address!r}" if address else "start a local Ray instance"
-      raise ConfigError(f"cannot {where}: {text}") from None
+      raise ConfigError(f"cannot {where}: {first_line(e)}") from None
   return ray
 
 

@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from trpo_tf.config import SamplerConfig
+from trpo_tf.config import SamplerConfig, first_line
 from trpo_tf.normalization import RewardScaler
 from trpo_tf.sampling.batch import Batch, StepCounter
 from trpo_tf.sampling.envs import make_env
@@ -106,7 +106,7 @@ class RaySampler:
       self.restarts += 1
       _LOG.warning("rollout worker %d (envs %d-%d) died at vector step %d (%s); replaced, its shard collected "
                    "again (%d restarts so far)", index, offset, offset + count - 1, step,
-                   str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__, self.restarts)
+                   first_line(e), self.restarts)
       worker = self._start(offset, count)
       self.workers[index] = worker
       self.ray.get(worker.reset.remote(seed))
