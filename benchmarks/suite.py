@@ -4,6 +4,13 @@ Each (preset, seed) trains through launchers/train.py in its own process into
 benchmarks/runs/<preset>-<steps>-s<seed>/ (git-ignored). A finished run (one
 with eval.json) is reused, an interrupted one is resumed from its checkpoint,
 so rerunning a benchmark only trains what is missing; --fresh retrains.
+
+A preset's runs are reused only while their config.json is the config the preset
+builds today. A finished run whose config is out of date is moved aside to
+<dir>.stale-<n> (kept, never deleted) and the run is retrained, unless another
+finished run under benchmarks/runs/ (an ablation variant, say) was trained with
+exactly today's config: training is deterministic, so the canonical directory
+then becomes a link to that run instead of a second copy of it.
 """
 
 import concurrent.futures
@@ -14,7 +21,7 @@ import shutil
 import subprocess
 import sys
 import time
-from typing import Dict, List, NamedTuple, Sequence
+from typing import Dict, List, NamedTuple, Optional, Sequence
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
@@ -43,11 +50,75 @@ def finished(preset: str, seed: int, steps: int, variant: str = "") -> bool:
   return os.path.exists(os.path.join(run_dir(preset, seed, steps, variant), "eval.json"))
 
 
+def preset_config(preset: str, seed: int, steps: int) -> dict:
+  """The config.json a run of `preset` trained by this module has today (JSON types: lists, not tuples)."""
+  sys.path.insert(0, ROOT)
+  from trpo_tf.presets import preset as build
+  return json.loads(json.dumps(build(preset).override(seed=seed, total_steps=steps, export_dir="").to_dict()))
+
+
+def _config_of(path: str) -> Optional[dict]:
+  try:
+    with open(os.path.join(path, "config.json")) as f:
+      return json.load(f)
+  except (OSError, ValueError):
+    return None
+
+
+def equivalent_run(config: dict, runs_dir: Optional[str] = None) -> Optional[str]:
+  """A finished run directory under runs_dir (default RUNS) trained with exactly `config` (None if
+  there is none). Links are skipped: they point at runs the scan meets anyway."""
+  runs_dir = runs_dir or RUNS
+  if not os.path.isdir(runs_dir):
+    return None
+  for name in sorted(os.listdir(runs_dir)):
+    path = os.path.join(runs_dir, name)
+    if (not os.path.islink(path) and os.path.exists(os.path.join(path, "eval.json"))
+        and _config_of(path) == config):
+      return path
+  return None
+
+
+def _set_aside(path: str) -> str:
+  """Moves a run directory (or link) out of the way, keeping it: <path>.stale-<n>."""
+  n = 1
+  while os.path.lexists(f"{path}.stale-{n}"):
+    n += 1
+  os.rename(path, f"{path}.stale-{n}")
+  return f"{os.path.basename(path)}.stale-{n}"
+
+
+def _reuse_preset_run(preset: str, seed: int, steps: int) -> Optional[str]:
+  """For a preset's own run (no extra flags): keeps the canonical directory only if its config is
+  today's, else sets it aside; links an equivalent finished run there. Returns what it did, or None
+  when the run still has to be trained (or resumed)."""
+  path = run_dir(preset, seed, steps)
+  if os.path.islink(path) and not os.path.exists(path):   # links to a run that was deleted since
+    os.remove(path)
+  config = preset_config(preset, seed, steps)
+  note = ""
+  if os.path.lexists(path) and _config_of(path) not in (None, config):
+    note = f" (its out-of-date run kept as {_set_aside(path)})"
+  if finished(preset, seed, steps):
+    return f"{os.path.basename(path)}: done earlier, reused"
+  match = equivalent_run(config)
+  if match is None:
+    return None
+  if os.path.lexists(path):
+    note += f" (its unfinished run kept as {_set_aside(path)})"
+  os.symlink(os.path.basename(match), path)
+  return f"{os.path.basename(path)}: reused {os.path.basename(match)}, trained with the same config{note}"
+
+
 def _train(preset: str, seed: int, steps: int, extra: Sequence[str], fresh: bool, variant: str) -> str:
   path = run_dir(preset, seed, steps, variant)
-  if fresh and os.path.exists(path):
-    shutil.rmtree(path)
-  if finished(preset, seed, steps, variant):
+  if fresh and os.path.lexists(path):
+    os.remove(path) if os.path.islink(path) else shutil.rmtree(path)
+  if not extra and not variant and not fresh:
+    reused = _reuse_preset_run(preset, seed, steps)
+    if reused:
+      return reused
+  elif finished(preset, seed, steps, variant):
     return f"{os.path.basename(path)}: done earlier, reused"
   resume = os.path.isdir(os.path.join(path, "checkpoints")) and os.listdir(os.path.join(path, "checkpoints"))
   if os.path.exists(path) and not resume:
