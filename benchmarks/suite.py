@@ -58,10 +58,14 @@ def preset_config(preset: str, seed: int, steps: int) -> dict:
 
 
 def _config_of(path: str) -> Optional[dict]:
+  """A run's config.json as preset_config() writes it. Fields added to the config since the run was
+  trained read as their defaults, as a resume reads them (a new field's default keeps the old behaviour)."""
+  sys.path.insert(0, ROOT)
+  from trpo_tf.config import ExperimentConfig
   try:
     with open(os.path.join(path, "config.json")) as f:
-      return json.load(f)
-  except (OSError, ValueError):
+      return json.loads(json.dumps(ExperimentConfig.from_dict(json.load(f)).to_dict()))
+  except (OSError, ValueError, TypeError):
     return None
 
 
@@ -97,7 +101,7 @@ def _reuse_preset_run(preset: str, seed: int, steps: int) -> Optional[str]:
     os.remove(path)
   config = preset_config(preset, seed, steps)
   note = ""
-  if os.path.lexists(path) and _config_of(path) not in (None, config):
+  if os.path.lexists(path) and _config_of(path) != config:   # out of date, or no readable config
     note = f" (its out-of-date run kept as {_set_aside(path)})"
   if finished(preset, seed, steps):
     return f"{os.path.basename(path)}: done earlier, reused"

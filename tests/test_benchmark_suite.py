@@ -84,3 +84,10 @@ def test_a_link_to_a_deleted_run_is_dropped(runs):
   os.symlink("gone", runs / "hopper-1k-s1")
   assert suite._reuse_preset_run("hopper", 1, 1000) is None
   assert not os.path.lexists(runs / "hopper-1k-s1")
+
+
+def test_fields_added_since_a_run_was_trained_read_as_their_defaults(runs):
+  config = _today()
+  del config["sampler"]["ray_address"]   # a run from before the Ray backend existed
+  _fake_run(runs / "hopper-1k-s1", config)
+  assert suite._reuse_preset_run("hopper", 1, 1000) == "hopper-1k-s1: done earlier, reused"
