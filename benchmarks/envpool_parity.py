@@ -1,12 +1,15 @@
 """EnvPool vs gymnasium: the evidence that the EnvPool backend trains on the same tasks.
 
-  python benchmarks/envpool_parity.py --random [--envs hopper,...] [--episodes 200]
+  python benchmarks/envpool_parity.py --random [--envs hopper,...] [--episodes 200] [--name envpool_random_parity]
   python benchmarks/envpool_parity.py --learning [--envs hopper,halfcheetah] [--seeds 0,1,2]
 
 --random: per task, spaces side by side, then random-policy episodes (uniform actions)
 collected through trpo_tf's own sampler on each backend, and two-sample tests of
 their returns and lengths (Welch's t with a normal approximation, n ≥ 200 each, and
-the two-sample Kolmogorov-Smirnov test). Writes envpool_random_parity.{md,csv}.
+the two-sample Kolmogorov-Smirnov test). Writes <name>.{md,csv} (default
+envpool_random_parity). "breakout" is ALE/Breakout-v5 with the Atari benchmark's
+training protocol: a lost life ends the episode (so an episode is a life) and FIRE
+serves each ball (--terminal_on_life_loss --fire_reset).
 --learning: the presets trained for 1M steps on each backend (run variants
 "gymnasium" and "envpool" in benchmarks/runs/; see suite.py), final
 deterministic evaluations on gymnasium's env in a table and a PNG per task.
@@ -30,7 +33,8 @@ from trpo_tf.config import SamplerConfig
 from trpo_tf.sampling.factory import make_sampler
 
 ENV_IDS = {"swimmer": "Swimmer-v5", "hopper": "Hopper-v5", "walker2d": "Walker2d-v5",
-           "halfcheetah": "HalfCheetah-v5", "ant": "Ant-v5"}
+           "halfcheetah": "HalfCheetah-v5", "ant": "Ant-v5", "breakout": "ALE/Breakout-v5"}
+SAMPLER_SETTINGS = {"breakout": dict(terminal_on_life_loss=True, fire_reset=True)}   # benchmarks/atari.py's protocol
 BACKENDS = ("gymnasium", "envpool")
 
 
@@ -42,14 +46,16 @@ class UniformActor:
     pass
 
   def __call__(self, obs):
+    if hasattr(self.space, "n"):   # discrete
+      return self.rng.integers(0, self.space.n, len(obs))
     shape = (len(obs),) + self.space.shape
     return self.rng.uniform(self.space.low, self.space.high, shape).astype(np.float32)
 
 
-def random_episodes(env_id: str, backend: str, episodes: int, seed: int = 0):
+def random_episodes(env: str, backend: str, episodes: int, seed: int = 0):
   """(returns, lengths) of the first `episodes` episodes of a uniform-random policy on 8 envs."""
-  sampler = make_sampler(SamplerConfig(env_id=env_id, num_envs=8, env_backend=backend, normalize_rewards=False),
-                         gamma=0.99, seed=seed)
+  sampler = make_sampler(SamplerConfig(env_id=ENV_IDS[env], num_envs=8, env_backend=backend, normalize_rewards=False,
+                                       **SAMPLER_SETTINGS.get(env, {})), gamma=0.99, seed=seed)
   sampler.reset(seed)
   actor = UniformActor(sampler.action_space, seed)
   returns, lengths = [], []
@@ -89,10 +95,10 @@ def ks_p(a: np.ndarray, b: np.ndarray) -> float:
   return float(min(1.0, max(0.0, 2 * sum((-1) ** (k - 1) * math.exp(-2 * k * k * lam * lam) for k in range(1, 101)))))
 
 
-def random_parity(envs, episodes: int) -> None:
+def random_parity(envs, episodes: int, name: str) -> None:
   rows = []
   for env in envs:
-    data = {b: random_episodes(ENV_IDS[env], b, episodes) for b in BACKENDS}
+    data = {b: random_episodes(env, b, episodes) for b in BACKENDS}
     (g_ret, g_len, g_spaces), (e_ret, e_len, e_spaces) = data["gymnasium"], data["envpool"]
     row = dict(env_id=ENV_IDS[env], episodes=episodes, gym_spaces=_spaces(g_spaces), envpool_spaces=_spaces(e_spaces),
                gym_return=g_ret.mean(), envpool_return=e_ret.mean(), gym_return_std=g_ret.std(),
@@ -113,9 +119,9 @@ def random_parity(envs, episodes: int) -> None:
                  f"{r['length_welch_p']:.3f} | {r['length_ks_p']:.3f} |")
   table = "\n".join(lines)
   print(table)
-  with open(os.path.join(RESULTS, "envpool_random_parity.md"), "w") as f:
+  with open(os.path.join(RESULTS, f"{name}.md"), "w") as f:
     f.write(table + "\n")
-  write_rows(rows, os.path.join(RESULTS, "envpool_random_parity.csv"))
+  write_rows(rows, os.path.join(RESULTS, f"{name}.csv"))
 
 
 def learning_parity(envs, args) -> None:
@@ -147,12 +153,13 @@ def main():
   parser.add_argument("--random", action="store_true", help="random-policy episode parity")
   parser.add_argument("--learning", action="store_true", help="learning parity (1M-step runs)")
   parser.add_argument("--episodes", type=int, default=200)
+  parser.add_argument("--name", default="envpool_random_parity", help="--random: names the output files")
   args = parser.parse_args()
   envs = args.envs.split(",")
   if not (args.random or args.learning) or any(e not in ENV_IDS for e in envs):
     raise SystemExit(f"error: pass --random and/or --learning, with --envs from {sorted(ENV_IDS)}")
   if args.random:
-    random_parity(envs, args.episodes)
+    random_parity(envs, args.episodes, args.name)
   if args.learning:
     learning_parity(envs, args)
 

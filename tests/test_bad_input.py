@@ -33,7 +33,6 @@ from trpo_tf.sampling.envs import make_env, make_vector_env
     (["--seed=99999999999"], "seed must be in [0, "),
     (["--seed=-1"], "seed must be in [0, "),
     (["--policy_hidden="], "need at least one layer size"),
-    (["--env_backend=envpool", "--env_id=ALE/Breakout-v5", "--fire_reset"], "fire_reset needs env_backend=gymnasium"),
 ])
 def test_launcher_rejects_bad_flags(tmp_path, flags, message):
   run_dir = tmp_path / "run"

@@ -79,14 +79,16 @@ def test_spaces_are_gymnasiums(env_id):
   env = EnvPoolVectorEnv(env_id, 2)
   reference = gym.make(env_id) if not env_id.startswith("ALE/") else None
   pool_obs, pool_act = env._pool.single_observation_space, env._pool.single_action_space
-  assert pool_obs.shape == env.single_observation_space.shape
   if reference is not None:
+    assert pool_obs.shape == env.single_observation_space.shape
     assert pool_obs.shape == reference.observation_space.shape
     np.testing.assert_array_equal(pool_act.low, reference.action_space.low)
     np.testing.assert_array_equal(pool_act.high, reference.action_space.high)
     reference.close()
   else:
-    assert pool_obs.dtype == np.uint8 and pool_obs.shape == (4, 84, 84) and pool_act.n == 4
+    # EnvPool steps single frames; the 4-frame stack is kept by EnvPoolVectorEnv
+    assert pool_obs.dtype == np.uint8 and pool_obs.shape == (1, 84, 84) and pool_act.n == 4
+    assert env.single_observation_space.shape == (4, 84, 84)
   obs, _ = env.reset(0)
   assert obs.shape == (2,) + env.single_observation_space.shape
   env.close()
@@ -96,9 +98,12 @@ def test_atari_protocol_and_episodic_life():
   env = EnvPoolVectorEnv("ALE/Breakout-v5", 2, terminal_on_life_loss=True)
   config = env._pool.config
   assert config["repeat_action_probability"] == 0.25 and config["noop_max"] == 30
-  assert config["frame_skip"] == 4 and config["stack_num"] == 4 and config["max_episode_steps"] == 27_000
+  assert config["frame_skip"] == 4 and config["max_episode_steps"] == 27_000
+  assert config["stack_num"] == 1   # frames are stacked by EnvPoolVectorEnv, as gymnasium stacks them
   assert not config["use_fire_reset"] and not config["full_action_space"] and not config["reward_clip"]
-  _, info = env.reset(0)
+  obs, info = env.reset(0)
+  assert obs.shape == (2, 4, 84, 84) and obs.dtype == np.uint8
+  assert all(np.array_equal(frame, obs[0, -1]) for frame in obs[0])   # a new game: its first frame 4 times
   rng = np.random.default_rng(0)
   lives = info["lives"].copy()
   losses, game_overs = 0, 0
@@ -115,6 +120,41 @@ def test_atari_protocol_and_episodic_life():
   env.close()
   assert not EnvPoolVectorEnv("ALE/Breakout-v5", 1, fire_reset=True, terminal_on_life_loss=False)._pool \
       .config["episodic_life"]
+
+
+def _noop_trace(env, steps):
+  """(lives, terminated) per NOOP step of a 1-env vector env, and the reset rows' frame stacks."""
+  env.reset(seed=0)
+  trace, reset_stacks, ended = [], [], False
+  for _ in range(steps):
+    obs, _, terminated, truncated, info = env.step(np.zeros(1, np.int64))
+    if ended:
+      reset_stacks.append(obs[0])
+    ended = bool(terminated[0] or truncated[0])
+    trace.append((int(info["lives"][0]), bool(terminated[0])))
+  env.close()
+  return trace, reset_stacks
+
+
+@pytest.mark.parametrize("fire_reset", [False, True])
+def test_fire_reset_and_life_loss_follow_gymnasium(fire_reset):
+  """Breakout serves only on FIRE. Doing nothing, fire_reset's FIRE after every reset (a new game's or a next
+  life's) loses lives 5 → 0 and starts a new game, on both backends alike; without it no ball is ever lost.
+  Every reset row's observation is the reset frame 4 times, as gymnasium's frame stack pads it."""
+  from trpo_tf.sampling.envs import make_vector_env
+  traces = {"gymnasium": _noop_trace(make_vector_env("ALE/Breakout-v5", 1, terminal_on_life_loss=True,
+                                                     fire_reset=fire_reset), 300),
+            "envpool": _noop_trace(EnvPoolVectorEnv("ALE/Breakout-v5", 1, terminal_on_life_loss=True,
+                                                    fire_reset=fire_reset), 300)}
+  for backend, (trace, reset_stacks) in traces.items():
+    terminal_lives = [lives for lives, terminated in trace if terminated]
+    if fire_reset:
+      assert terminal_lives[:6] == [4, 3, 2, 1, 0, 4], (backend, terminal_lives)
+      assert len(reset_stacks) >= 5
+      for stack in reset_stacks:
+        assert all(np.array_equal(frame, stack[-1]) for frame in stack), backend
+    else:
+      assert terminal_lives == [], (backend, terminal_lives)
 
 
 def test_unsupported_ids_and_samplers_are_one_line_errors():

@@ -182,9 +182,6 @@ class SamplerConfig:
            "states); the supported choices for envpool: sampler=single_path")
     _check(self.env_backend == "gymnasium" or self.vector_mode == "sync",
            "vector_mode applies to env_backend=gymnasium; EnvPool runs its own thread pool (env_threads)")
-    _check(self.env_backend == "gymnasium" or not self.fire_reset,
-           "fire_reset needs env_backend=gymnasium: EnvPool's fire reset does not serve the ball after a "
-           "lost life (README: Env backends)")
     _check(self.env_threads >= 1, f"env_threads must be >= 1, got {self.env_threads}")
     _check(self.act_backend in ("numpy", "tf"), f"act_backend must be numpy or tf, got {self.act_backend!r}")
     _check(self.sampler_backend in SAMPLER_BACKENDS, f"sampler_backend must be one of {', '.join(SAMPLER_BACKENDS)}, "

@@ -12,9 +12,17 @@ Tasks: EnvPool's MuJoCo v5 definitions, and ALE games configured to this
 library's Atari protocol (sampling/atari.py): sticky actions p = 0.25 (EnvPool's
 default is 0), up to 30 no-ops, frame skip 4 with max-pooling, 84×84 grey with
 area resizing, a 4-frame stack, the v5 cap of 27,000 agent steps (108,000
-frames), the minimal action set, FIRE after reset only with fire_reset (EnvPool's
-default presses it), and terminal_on_life_loss as EnvPool's episodic life (a lost
-life ends the training episode; the game goes on until the real game over).
+frames), the minimal action set, and terminal_on_life_loss as EnvPool's episodic
+life (a lost life ends the training episode; the game goes on until the real game
+over). The 4-frame stack is kept here (EnvPool steps single frames): at every
+reset, a new game's or, with episodic life, a next life's, it is filled with the
+reset frame, as gymnasium's FrameStackObservation does (EnvPool's own stack keeps
+the previous life's frames). fire_reset is done here too, not by EnvPool (whose use_fire_reset presses FIRE
+only at a new game, so after a lost life the ball is never served): after every
+reset row, a new game's or a next life's, the sub-env takes one FIRE step whose
+observation replaces the reset observation and whose reward is dropped, as
+atari.FireReset does inside gymnasium's reset(); if that step ends the episode, the
+sub-env resets again without FIRE (FireReset's rule).
 Spaces are the gymnasium env's, so networks and exports do not depend on the backend.
 """
 
@@ -56,25 +64,59 @@ class EnvPoolVectorEnv:
     self._kwargs = {}
     if atari.is_atari(env_id):
       self._kwargs = dict(repeat_action_probability=atari.STICKY_PROBABILITY, noop_max=30, frame_skip=4,
-                          stack_num=atari.FRAME_STACK, img_height=atari.SCREEN_SIZE, img_width=atari.SCREEN_SIZE,
+                          stack_num=1, img_height=atari.SCREEN_SIZE, img_width=atari.SCREEN_SIZE,
                           gray_scale=True, use_inter_area_resize=True, max_episode_steps=27_000,
-                          full_action_space=False, reward_clip=False, use_fire_reset=fire_reset,
+                          full_action_space=False, reward_clip=False, use_fire_reset=False,
                           episodic_life=terminal_on_life_loss)
     from trpo_tf.sampling.envs import make_env   # the gymnasium env's spaces: the same networks either way
     reference = make_env(env_id)
     self.single_observation_space, self.single_action_space = reference.observation_space, reference.action_space
+    meanings = reference.unwrapped.get_action_meanings() if atari.is_atari(env_id) else []
     reference.close()
+    self._fire = meanings.index("FIRE") if fire_reset and "FIRE" in meanings else None
+    self._ended = np.zeros(num_envs, bool)   # sub-envs whose next step is EnvPool's reset row
+    self._frames = (np.zeros((num_envs,) + self.single_observation_space.shape, self.single_observation_space.dtype)
+                    if atari.is_atari(env_id) else None)   # the frame stacks (Atari)
     self._pool, self._seed = None, None
     self._build(seed)
 
   def reset(self, seed: Optional[int] = None):
     if seed is not None and seed != self._seed:
       self._build(seed)
-    return self._pool.reset()
+    obs, info = self._pool.reset()
+    self._ended[:] = False
+    every = np.ones(self.num_envs, bool)
+    return self._stacked(self._fire_after_reset(obs, every), every), info
 
   def step(self, actions: np.ndarray):
     obs, reward, terminated, truncated, info = self._pool.step(np.asarray(actions))
+    reset_rows = self._ended   # NEXT_STEP autoreset: these rows are resets
+    obs = self._stacked(self._fire_after_reset(obs, reset_rows), reset_rows)
+    self._ended = terminated.astype(bool) | truncated.astype(bool)
     return obs, reward, terminated.astype(bool), truncated.astype(bool), info
+
+  def _stacked(self, obs: np.ndarray, reset_rows: np.ndarray) -> np.ndarray:
+    """Atari: pushes each sub-env's new frame onto its stack; a reset row's stack is that frame 4 times."""
+    if self._frames is None:
+      return obs
+    self._frames[:, :-1] = self._frames[:, 1:]
+    self._frames[:, -1] = obs[:, -1]
+    self._frames[reset_rows] = obs[reset_rows, -1:]
+    return self._frames.copy()
+
+  def _fire_after_reset(self, obs: np.ndarray, reset_rows: np.ndarray) -> np.ndarray:
+    """fire_reset: one FIRE step for the sub-envs that were just reset; its observation replaces theirs."""
+    ids = np.flatnonzero(reset_rows)
+    if self._fire is None or ids.size == 0:
+      return obs
+    obs = obs.copy()
+    fired, _, terminated, truncated, info = self._pool.step(np.full(ids.size, self._fire), env_id=ids)
+    obs[info["env_id"]] = fired
+    again = info["env_id"][terminated.astype(bool) | truncated.astype(bool)]
+    if again.size:   # the FIRE step ended the episode: reset once more, without FIRE
+      reset_obs, _, _, _, info = self._pool.step(np.zeros(again.size, np.int64), env_id=again)
+      obs[info["env_id"]] = reset_obs
+    return obs
 
   def close(self) -> None:
     if self._pool is not None:
@@ -87,7 +129,10 @@ class EnvPoolVectorEnv:
     self._pool = envpool.make_gymnasium(self._task, num_envs=self.num_envs, num_threads=self._threads,
                                         seed=int(seed), **self._kwargs)
     self._seed = seed
-    if self._pool.single_observation_space.shape != self.single_observation_space.shape or \
+    shape = self._pool.single_observation_space.shape
+    if self._frames is not None:
+      shape = (self._frames.shape[1],) + shape[1:]   # single frames, stacked here
+    if shape != self.single_observation_space.shape or \
         _actions(self._pool.single_action_space) != _actions(self.single_action_space):
       raise ConfigError(f"EnvPool's {self._task} has spaces {self._pool.single_observation_space}, "
                         f"{self._pool.single_action_space}; gymnasium's differ")
