@@ -27,8 +27,8 @@ PRESETS: Dict[str, dict] = {
     "hopper": dict(MUJOCO_SETTINGS, env_id="Hopper-v5", gamma=0.995),
     # [here] γ = 0.993: with γ = 0.99 one seed in five never learns to stay up (seeds 0-4: 5,048 / 4,838 / 5,247 /
     # 1,492 / 5,544, mean 4,434), with γ = 0.995 none fails but all learn slower (mean 4,155); γ = 0.993 ended at
-    # 5,086 / 4,521 / 5,075 / 3,552 / 4,350, mean 4,517, worst 72% of the target, the highest mean and the best
-    # worst seed of the variants tried (benchmarks/results/ablations/walker2d.md, "gamma993").
+    # 5,086 / 4,521 / 5,075 / 3,552 / 4,350, mean 4,517, worst 72% of the target: the highest mean and the best
+    # worst seed of the five-seed variants (benchmarks/results/ablations/walker2d.md, "gamma993").
     "walker2d": dict(MUJOCO_SETTINGS, env_id="Walker2d-v5", gamma=0.993),
     # [here] log σ starts at −0.5 (σ₀ ≈ 0.61): with σ₀ = 1 one seed in five ran on its back (seeds 0-4: 4,135 / 4,154
     # / 4,475 / 3,927 / 1,813, mean 3,701); with log σ₀ = −0.5 all five learned fast, 4,494 / 5,757 / 6,290 / 5,796 /
