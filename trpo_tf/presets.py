@@ -22,8 +22,8 @@ MUJOCO_SETTINGS = dict(cg_iters=25, num_envs=16, steps_per_env=128, env_backend=
 PRESETS: Dict[str, dict] = {
     # [here] γ = 0.995: with γ = 0.99 a third to a half of Hopper seeds learn to dive forward (more
     # reward per step, shorter episodes) and end at 1,300-2,500; γ = 0.995 ended seeds 0-4 at 3,418-3,690
-    # (benchmarks/results/ablations/hopper.md). Not shared: it hurt HalfCheetah's and Walker2d's worst
-    # seeds (ablations/halfcheetah.md, walker2d.md).
+    # (benchmarks/results/ablations/hopper.md). Not shared: on HalfCheetah seed 1 fell on its back (1,711), and on
+    # Walker2d it ended four of five seeds lower (mean 4,155; ablations/halfcheetah.md, walker2d.md).
     "hopper": dict(MUJOCO_SETTINGS, env_id="Hopper-v5", gamma=0.995),
     # [here] γ = 0.993: with γ = 0.99 one seed in five never learns to stay up (seeds 0-4: 5,048 / 4,838 / 5,247 /
     # 1,492 / 5,544, mean 4,434), with γ = 0.995 none fails but all learn slower (mean 4,155); γ = 0.993 ended at
