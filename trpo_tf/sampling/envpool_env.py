@@ -14,15 +14,16 @@ default is 0), up to 30 no-ops, frame skip 4 with max-pooling, 84×84 grey with
 area resizing, a 4-frame stack, the v5 cap of 27,000 agent steps (108,000
 frames), the minimal action set, and terminal_on_life_loss as EnvPool's episodic
 life (a lost life ends the training episode; the game goes on until the real game
-over). The 4-frame stack is kept here (EnvPool steps single frames): at every
-reset, a new game's or, with episodic life, a next life's, it is filled with the
-reset frame, as gymnasium's FrameStackObservation does (EnvPool's own stack keeps
-the previous life's frames). fire_reset is done here too, not by EnvPool (whose use_fire_reset presses FIRE
-only at a new game, so after a lost life the ball is never served): after every
-reset row, a new game's or a next life's, the sub-env takes one FIRE step whose
-observation replaces the reset observation and whose reward is dropped, as
-atari.FireReset does inside gymnasium's reset(); if that step ends the episode, the
-sub-env resets again without FIRE (FireReset's rule).
+over). Two parts are done here rather than by EnvPool:
+- the 4-frame stack (EnvPool steps single frames): at every reset, a new game's or,
+  with episodic life, a next life's, it is filled with the reset frame, as
+  gymnasium's FrameStackObservation does (EnvPool's own stack keeps the previous
+  life's frames);
+- fire_reset (EnvPool's use_fire_reset fires only at a new game, so after a lost
+  life the ball is never served): after every reset row the sub-env takes one FIRE
+  step whose observation replaces the reset observation and whose reward is
+  dropped, as atari.FireReset does inside gymnasium's reset(); if that step ends
+  the episode, the sub-env resets again without FIRE (FireReset's rule).
 Spaces are the gymnasium env's, so networks and exports do not depend on the backend.
 """
 
