@@ -107,6 +107,8 @@ def _reuse_preset_run(preset: str, seed: int, steps: int) -> Optional[str]:
     return f"{os.path.basename(path)}: done earlier, reused"
   match = equivalent_run(config)
   if match is None:
+    if note:
+      print(f"{os.path.basename(path)}:{note}; training it again", flush=True)
     return None
   if os.path.lexists(path):
     note += f" (its unfinished run kept as {_set_aside(path)})"

@@ -66,10 +66,11 @@ def test_an_outdated_run_is_set_aside_and_an_equivalent_run_linked(runs):
   assert suite._reuse_preset_run("hopper", 1, 1000) == "hopper-1k-s1: done earlier, reused"
 
 
-def test_without_an_equivalent_run_the_outdated_one_is_set_aside_for_retraining(runs):
+def test_without_an_equivalent_run_the_outdated_one_is_set_aside_for_retraining(runs, capsys):
   _fake_run(runs / "hopper-1k-s1", _outdated())
   _fake_run(runs / "hopper-1k-s1.stale-1", _outdated())
   assert suite._reuse_preset_run("hopper", 1, 1000) is None
+  assert "out-of-date run kept as hopper-1k-s1.stale-2" in capsys.readouterr().out
   assert not os.path.lexists(runs / "hopper-1k-s1")
   assert os.path.isdir(runs / "hopper-1k-s1.stale-2")
 
