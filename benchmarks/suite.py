@@ -28,6 +28,8 @@ ROOT = os.path.dirname(BENCH)
 RUNS = os.path.join(BENCH, "runs")
 RESULTS = os.path.join(BENCH, "results")
 TRAIN = os.path.join(ROOT, "launchers", "train.py")
+if ROOT not in sys.path:   # trpo_tf's config and presets (no TensorFlow), for the reuse check below
+  sys.path.insert(0, ROOT)
 
 
 class RunSummary(NamedTuple):
@@ -52,7 +54,6 @@ def finished(preset: str, seed: int, steps: int, variant: str = "") -> bool:
 
 def preset_config(preset: str, seed: int, steps: int) -> dict:
   """The config.json a run of `preset` trained by this module has today (JSON types: lists, not tuples)."""
-  sys.path.insert(0, ROOT)
   from trpo_tf.presets import preset as build
   return json.loads(json.dumps(build(preset).override(seed=seed, total_steps=steps, export_dir="").to_dict()))
 
@@ -60,7 +61,6 @@ def preset_config(preset: str, seed: int, steps: int) -> dict:
 def _config_of(path: str) -> Optional[dict]:
   """A run's config.json as preset_config() writes it. Fields added to the config since the run was
   trained read as their defaults, as a resume reads them (a new field's default keeps the old behaviour)."""
-  sys.path.insert(0, ROOT)
   from trpo_tf.config import ExperimentConfig
   try:
     with open(os.path.join(path, "config.json")) as f:

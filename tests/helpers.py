@@ -1,4 +1,4 @@
-"""Shared helpers for launcher-level tests."""
+"""Shared helpers for launcher-level and Atari env tests."""
 
 import os
 import subprocess
@@ -25,3 +25,17 @@ def train_run(config, run_dir, **trainer_kwargs):
     return trainer, trainer.train()
   finally:
     trainer.close()
+
+
+def noop_trace(env, steps):
+  """NOOP steps of a 1-env (Atari) vector env: (lives after the step, terminated) per step, and the
+  observation of every reset row (the step after an episode ended)."""
+  import numpy as np
+  trace, reset_obs, ended = [], [], False
+  for _ in range(steps):
+    obs, _, terminated, truncated, info = env.step(np.zeros(1, np.int64))
+    if ended:
+      reset_obs.append(obs[0])
+    ended = bool(terminated[0] or truncated[0])
+    trace.append((int(info["lives"][0]), bool(terminated[0])))
+  return trace, reset_obs

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.helpers import noop_trace
 from tests.test_fisher import categorical_fisher_by_enumeration
 from trpo_tf.config import FVP_MODES, NetworkConfig
 from trpo_tf.fisher import make_fvp
@@ -91,15 +92,6 @@ def test_fire_reset_serves_the_ball():
   assert steps_until_terminal(fire_reset=True) is not None
 
 
-def _lives_and_terminals(env, steps):
-  """(lives after the step, terminated) for `steps` NOOP steps of a 1-env vector env."""
-  out = []
-  for _ in range(steps):
-    _, _, terminated, _, info = env.step(np.zeros(1, np.int64))
-    out.append((int(info["lives"][0]), bool(terminated[0])))
-  return out
-
-
 def test_terminal_on_life_loss_continues_the_game():
   """A lost life ends the training episode but not the game: lives go 5, 4, ..., 0, then a new game.
 
@@ -108,7 +100,7 @@ def test_terminal_on_life_loss_continues_the_game():
   """
   env = make_vector_env("ALE/Breakout-v5", 1, terminal_on_life_loss=True, fire_reset=True)
   env.reset(seed=0)
-  trace = _lives_and_terminals(env, 400)
+  trace, _ = noop_trace(env, 400)
   env.close()
   terminal_lives = [lives for lives, terminated in trace if terminated]
   assert terminal_lives[:6] == [4, 3, 2, 1, 0, 4], terminal_lives   # a real game over (0) starts a new game
@@ -123,7 +115,7 @@ def test_without_life_loss_terminals_a_lost_life_is_not_terminal():
   """FIRE only after the reset: the first ball is lost (5 → 4 lives) and nothing ends the episode."""
   env = make_vector_env("ALE/Breakout-v5", 1, fire_reset=True)
   env.reset(seed=0)
-  trace = _lives_and_terminals(env, 300)
+  trace, _ = noop_trace(env, 300)
   env.close()
   assert trace[-1][0] == 4 and not any(terminated for _, terminated in trace)
 

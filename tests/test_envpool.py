@@ -5,7 +5,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from tests.helpers import run_train
+from tests.helpers import noop_trace, run_train
 from trpo_tf.config import ConfigError, SamplerConfig
 from trpo_tf.presets import preset
 from trpo_tf.sampling.envpool_env import EnvPoolVectorEnv, envpool_task
@@ -123,17 +123,12 @@ def test_atari_protocol_and_episodic_life():
 
 
 def _noop_trace(env, steps):
-  """(lives, terminated) per NOOP step of a 1-env vector env, and the reset rows' frame stacks."""
+  """noop_trace from a seeded reset, closing the env."""
   env.reset(seed=0)
-  trace, reset_stacks, ended = [], [], False
-  for _ in range(steps):
-    obs, _, terminated, truncated, info = env.step(np.zeros(1, np.int64))
-    if ended:
-      reset_stacks.append(obs[0])
-    ended = bool(terminated[0] or truncated[0])
-    trace.append((int(info["lives"][0]), bool(terminated[0])))
-  env.close()
-  return trace, reset_stacks
+  try:
+    return noop_trace(env, steps)
+  finally:
+    env.close()
 
 
 @pytest.mark.parametrize("fire_reset", [False, True])

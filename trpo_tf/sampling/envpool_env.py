@@ -91,10 +91,11 @@ class EnvPoolVectorEnv:
 
   def step(self, actions: np.ndarray):
     obs, reward, terminated, truncated, info = self._pool.step(np.asarray(actions))
+    terminated, truncated = terminated.astype(bool), truncated.astype(bool)
     reset_rows = self._ended   # NEXT_STEP autoreset: these rows are resets
     obs = self._stacked(self._fire_after_reset(obs, reset_rows), reset_rows)
-    self._ended = terminated.astype(bool) | truncated.astype(bool)
-    return obs, reward, terminated.astype(bool), truncated.astype(bool), info
+    self._ended = terminated | truncated
+    return obs, reward, terminated, truncated, info
 
   def _stacked(self, obs: np.ndarray, reset_rows: np.ndarray) -> np.ndarray:
     """Atari: pushes each sub-env's new frame onto its stack; a reset row's stack is that frame 4 times."""
