@@ -1,7 +1,7 @@
 """MuJoCo v5 learning benchmark: 5 tasks × N seeds × 1M env steps, deterministic evaluation.
 
   python benchmarks/mujoco_suite.py [--envs swimmer,hopper,walker2d,halfcheetah,ant]
-      [--seeds 0-4] [--steps 1000000] [--jobs 2] [--fresh]
+      [--seeds 0-4] [--steps 1000000] [--jobs 2] [--fresh] [--env_backend gymnasium]
 
 Trains the presets through launchers/train.py (see suite.py: finished runs are
 reused, interrupted ones resumed), then writes to benchmarks/results/:
@@ -9,6 +9,12 @@ reused, interrupted ones resumed), then writes to benchmarks/results/:
   mujoco_1m.md               the results table (mean ± std over seeds, beside the targets)
   mujoco_<env>_1m.png        training-return curves, mean of the seeds with the min-max range
   curves/<run>.csv           each run's progress.csv, for re-plotting (plot_curves.py)
+--envs may instead list env ids with no preset named (Reacher-v5,InvertedDoublePendulum-v5): they
+train as `launchers/train.py --env_id=...` does, from the shared MuJoCo settings, into
+mujoco_other_1m.md|csv and mujoco_<env id>_1m.png.
+--env_backend samples every preset with that backend instead of its own (the presets use
+EnvPool; `gymnasium` confirms the table on the library's default backend): its runs train
+into benchmarks/runs/<preset>-<backend>-1000k-s<seed>/ and its files carry a _<backend> suffix.
 """
 
 import argparse
@@ -20,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from plot_curves import plot_groups
-from suite import RESULTS, add_run_flags, area_under_curve, steps_tag, train_and_collect
+from suite import RESULTS, add_run_flags, area_under_curve, is_env_id, steps_tag, train_and_collect
 
 # Best published TRPO returns at 1M steps, the targets of issue 7 (anchors in shared/design.md §5).
 TARGETS = {"swimmer": 360, "hopper": 3600, "walker2d": 4900, "halfcheetah": 4500, "ant": 4900}
@@ -58,19 +64,25 @@ def backend_of(run) -> str:
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   add_run_flags(parser, ",".join(TARGETS))
+  parser.add_argument("--env_backend", choices=("gymnasium", "envpool"), default=None,
+                      help="sample every preset with this backend (default: each preset's own)")
   args = parser.parse_args()
   envs = args.envs.split(",")
-  unknown = [e for e in envs if e not in TARGETS]
-  if unknown:
-    raise SystemExit(f"error: unknown env {unknown}; choose from {sorted(TARGETS)}")
-  groups = train_and_collect(envs, args, "mujoco")
-  tag = steps_tag(args.steps)
+  env_ids = [e for e in envs if e not in TARGETS]
+  if any(not is_env_id(e) for e in env_ids) or 0 < len(env_ids) < len(envs):
+    raise SystemExit(f"error: --envs takes presets from {sorted(TARGETS)}, or env ids with no preset named "
+                     f"(e.g. Reacher-v5), not both; got {args.envs!r}")
+  name = "mujoco_other" if env_ids else "mujoco"   # env ids: the settings a run with no preset gets
+  variant = args.env_backend or ""
+  extra = [f"--env_backend={args.env_backend}"] if args.env_backend else []
+  groups = train_and_collect(envs, args, name, extra=extra, variant=variant)
+  tag = steps_tag(args.steps) + (f"_{variant}" if variant else "")
   for env, runs in groups.items():
-    plot_groups({"trpo_tf": [r.run_dir for r in runs]}, os.path.join(RESULTS, f"mujoco_{env}_{tag}.png"),
-                title=f"{ENV_IDS[env]}, {len(runs)} seeds", target=TARGETS[env],
-                final_points={"trpo_tf": [(r.env_steps, r.eval_mean) for r in runs]})
+    plot_groups({"trpo_tf": [r.run_dir for r in runs]}, os.path.join(RESULTS, f"mujoco_{env.lower()}_{tag}.png"),
+                title=f"{ENV_IDS.get(env, env)}, {len(runs)} seeds{', ' + variant if variant else ''}",
+                target=TARGETS.get(env), final_points={"trpo_tf": [(r.env_steps, r.eval_mean) for r in runs]})
   table = results_table(groups, TARGETS, args.steps)
-  with open(os.path.join(RESULTS, f"mujoco_{tag}.md"), "w") as f:
+  with open(os.path.join(RESULTS, f"{name}_{tag}.md"), "w") as f:
     f.write(table + "\n")
   print(table)
 

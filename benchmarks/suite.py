@@ -52,10 +52,19 @@ def finished(preset: str, seed: int, steps: int, variant: str = "") -> bool:
   return os.path.exists(os.path.join(run_dir(preset, seed, steps, variant), "eval.json"))
 
 
+def is_env_id(preset: str) -> bool:
+  """Whether a benchmark's "preset" is an env id with no preset named (Reacher-v5): it then trains with
+  `--env_id=` and the settings trpo_tf.presets.settings_for_env picks, as a user's run of it would."""
+  from trpo_tf.presets import PRESETS
+  return preset.lower() not in PRESETS and "-v" in preset
+
+
 def preset_config(preset: str, seed: int, steps: int) -> dict:
   """The config.json a run of `preset` trained by this module has today (JSON types: lists, not tuples)."""
-  from trpo_tf.presets import preset as build
-  return json.loads(json.dumps(build(preset).override(seed=seed, total_steps=steps, export_dir="").to_dict()))
+  from trpo_tf.presets import resolve
+  env_id = preset if is_env_id(preset) else None
+  config, _ = resolve(None if env_id else preset, env_id, default=preset)
+  return json.loads(json.dumps(config.override(seed=seed, total_steps=steps, export_dir="").to_dict()))
 
 
 def _config_of(path: str) -> Optional[dict]:
@@ -129,7 +138,7 @@ def _train(preset: str, seed: int, steps: int, extra: Sequence[str], fresh: bool
   resume = os.path.isdir(os.path.join(path, "checkpoints")) and os.listdir(os.path.join(path, "checkpoints"))
   if os.path.exists(path) and not resume:
     shutil.rmtree(path)
-  cmd = [sys.executable, TRAIN, f"--preset={preset}", f"--seed={seed}", f"--total_steps={steps}",
+  cmd = [sys.executable, TRAIN, f"--env_id={preset}" if is_env_id(preset) else f"--preset={preset}", f"--seed={seed}", f"--total_steps={steps}",
          f"--run_dir={path}", "--export=false", "--progress=false", *extra] + (["--resume"] if resume else [])
   start = time.perf_counter()
   os.makedirs(RUNS, exist_ok=True)
@@ -215,13 +224,15 @@ def steps_tag(steps: int) -> str:
   return f"{steps // 1000}k" if steps % 1_000_000 else f"{steps // 1_000_000}m"
 
 
-def train_and_collect(presets: Sequence[str], args, name: str) -> Dict[str, List[RunSummary]]:
-  """Trains the missing runs of `presets` × args.seeds, then writes <name>_<tag>.csv and the
-  per-run curve CSVs to RESULTS; returns the summaries grouped by preset."""
+def train_and_collect(presets: Sequence[str], args, name: str, extra: Sequence[str] = (),
+                      variant: str = "") -> Dict[str, List[RunSummary]]:
+  """Trains the missing runs of `presets` × args.seeds (with `extra` launcher flags under a `variant`
+  name, see ensure_runs), then writes <name>_<tag>[_<variant>].csv and the per-run curve CSVs to
+  RESULTS; returns the summaries grouped by preset."""
   seeds = parse_seeds(args.seeds)
-  ensure_runs(presets, seeds, args.steps, args.jobs, fresh=args.fresh)
-  summaries = [summarise(p, s, args.steps) for p in presets for s in seeds]
-  write_csv(summaries, os.path.join(RESULTS, f"{name}_{steps_tag(args.steps)}.csv"))
+  ensure_runs(presets, seeds, args.steps, args.jobs, extra=extra, fresh=args.fresh, variant=variant)
+  summaries = [summarise(p, s, args.steps, variant) for p in presets for s in seeds]
+  write_csv(summaries, os.path.join(RESULTS, f"{name}_{steps_tag(args.steps)}{'_' + variant if variant else ''}.csv"))
   copy_curves(summaries, os.path.join(RESULTS, "curves"))
   return by_preset(summaries)
 

@@ -29,7 +29,9 @@ from .interrupts import GracefulStop  # noqa: E402
 from trpo_tf.config import ConfigError  # noqa: E402
 from trpo_tf.presets import PRESETS  # noqa: E402
 
-flags.DEFINE_string("preset", "hopper", f"one of {sorted(PRESETS)}")
+flags.DEFINE_string("preset", None, f"one of {sorted(PRESETS)}; default hopper, or with --env_id that env's own "
+                    "preset if it has one, else the settings the MuJoCo or Atari presets share (plain defaults "
+                    "for other envs)")
 flags.DEFINE_string("run_dir", None, "run directory (default: runs/<env>-s<seed>-<time>)")
 flags.DEFINE_bool("resume", False, "continue the run in --run_dir from its last checkpoint")
 flags.DEFINE_bool("progress", True, "show a progress bar")
@@ -40,14 +42,16 @@ FLAGS = flags.FLAGS
 
 
 def build_config():
+  """The run's config, and where its settings came from (a preset, a resumed run, shared settings)."""
   from trpo_tf.checkpoints import RunDirectory
-  from trpo_tf.presets import preset
+  from trpo_tf import presets
   overrides = config_overrides()
   if FLAGS.resume:
     if not FLAGS.run_dir:
       raise ConfigError("--resume needs --run_dir")
-    return RunDirectory(FLAGS.run_dir).load_config().override(**overrides)
-  return preset(FLAGS.preset).override(**overrides)
+    return RunDirectory(FLAGS.run_dir).load_config().override(**overrides), "the resumed run's config"
+  config, origin = presets.resolve(FLAGS.preset, overrides.get("env_id"), default="hopper")
+  return config.override(**overrides), origin
 
 
 def choose_export_dir(config, run_dir):
@@ -79,7 +83,7 @@ def main(argv):
 
 def train(stop: GracefulStop) -> int:
   try:
-    config = build_config()
+    config, origin = build_config()
     if FLAGS.print_config:
       return preflight.print_config(config)
     run_dir = FLAGS.run_dir or preflight.default_run_dir(config)
@@ -101,7 +105,7 @@ def train(stop: GracefulStop) -> int:
     trainer = Trainer(config, run_dir, resume=FLAGS.resume, show_progress=FLAGS.progress)
   except ConfigError as e:
     return preflight.fail(e)
-  print(f"run directory: {trainer.run.path}", flush=True)
+  print(f"settings: {origin}\nrun directory: {trainer.run.path}", flush=True)
   if FLAGS.resume:
     print(f"resuming from {os.path.basename(trainer.resumed_from)} ({trainer.env_steps.numpy()} env steps)"
           if trainer.resumed_from else "the run has no checkpoint yet: starting it from iteration 0 with its "

@@ -37,7 +37,9 @@ from .flags_util import config_overrides, define_config_flags  # noqa: E402
 from trpo_tf.config import ConfigError  # noqa: E402
 from trpo_tf.presets import PRESETS  # noqa: E402
 
-flags.DEFINE_string("preset", "cartpole", f"one of {sorted(PRESETS)}")
+flags.DEFINE_string("preset", None, f"one of {sorted(PRESETS)}; default cartpole, or with --env_id that env's own "
+                    "preset if it has one, else the settings the MuJoCo or Atari presets share (plain defaults "
+                    "for other envs)")
 flags.DEFINE_string("run_dir", None, "where the PolicySaver model goes (default runs/tfa-<env>-s<seed>-<time>)")
 flags.DEFINE_enum("networks", "tf_agents", ["tf_agents", "trpo_tf"],
                   "tf_agents: ActorDistributionNetwork + ValueNetwork; trpo_tf: trpo_tf.networks (with the "
@@ -56,14 +58,15 @@ TRPO_TF_NETWORKS_ONLY = ("normalize_observations", "obs_clip", "log_std_init", "
 
 
 def build_config():
-  from trpo_tf.presets import preset
+  from trpo_tf import presets
   overrides = config_overrides()
   preflight.reject_flags(overrides, UNSUPPORTED, "the TF-Agents loop samples single paths with TF-Agents' driver "
                          "and saves with PolicySaver; use launchers/train.py for them")
   if FLAGS.networks == "tf_agents":
     preflight.reject_flags(overrides, TRPO_TF_NETWORKS_ONLY, "they configure trpo_tf's networks; add "
                            "--networks=trpo_tf")
-  config = preset(FLAGS.preset).override(**overrides)
+  config, _ = presets.resolve(FLAGS.preset, overrides.get("env_id"), default="cartpole")
+  config = config.override(**overrides)
   if config.sampler.sampler != "single_path":
     raise ConfigError(f"preset {FLAGS.preset!r} uses {config.sampler.sampler} sampling, which the TF-Agents loop "
                       "does not do; use launchers/train.py")

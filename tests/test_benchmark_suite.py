@@ -8,6 +8,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
 import suite
+from tests.helpers import run_train
 
 
 def _fake_run(path, config, finished=True, marker=""):
@@ -92,3 +93,11 @@ def test_fields_added_since_a_run_was_trained_read_as_their_defaults(runs):
   del config["sampler"]["ray_address"]   # a run from before the Ray backend existed
   _fake_run(runs / "hopper-1k-s1", config)
   assert suite._reuse_preset_run("hopper", 1, 1000) == "hopper-1k-s1: done earlier, reused"
+
+
+def test_an_env_id_with_no_preset_is_trained_as_the_launcher_trains_it():
+  assert suite.is_env_id("Reacher-v5") and not suite.is_env_id("hopper") and not suite.is_env_id("hopper_vine")
+  config = suite.preset_config("Reacher-v5", 2, 1000)
+  launcher = json.loads(run_train("--env_id=Reacher-v5", "--seed=2", "--total_steps=1000", "--print_config",
+                                  timeout=120).stdout)
+  assert config == launcher and config["trpo"]["gamma"] == 0.99   # the shared MuJoCo settings, not hopper's

@@ -32,6 +32,38 @@ def test_print_config_shows_preset_plus_overrides_and_trains_nothing(tmp_path):
   assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("env_id, origin, expected", [
+    ("Walker2d-v5", "the walker2d preset", dict(gamma=0.993, log_std_init=-0.25, env_backend="envpool")),
+    ("Reacher-v5", "the shared MuJoCo settings", dict(gamma=0.99, cg_iters=25, num_envs=16, env_backend="envpool")),
+    ("Hopper-v4", "the shared MuJoCo settings on gymnasium", dict(gamma=0.99, cg_iters=25, env_backend="gymnasium")),
+    ("ALE/Tennis-v5", "the shared Atari settings", dict(cnn="paper", entropy_coef=0.01, env_backend="gymnasium")),
+    ("CartPole-v1", "the cartpole preset", dict(normalize_rewards=False, env_backend="gymnasium")),
+    ("Acrobot-v1", "the library defaults", dict(gamma=0.99, cg_iters=10, env_backend="gymnasium")),
+])
+def test_an_env_id_without_a_preset_starts_from_its_own_or_the_shared_settings(env_id, origin, expected):
+  from trpo_tf.presets import MUJOCO_SETTINGS, resolve
+  config, said = resolve(None, env_id, default="hopper")
+  flat = {k: v for section in config.to_dict().values() for k, v in section.items()}
+  assert said.startswith(origin + ",") and flat["env_id"] == env_id
+  assert {k: flat[k] for k in expected} == expected
+  if origin.startswith("the shared MuJoCo"):   # nothing from the tuned presets (hopper's gamma, log σ₀)
+    assert flat["log_std_init"] == 0.0 and flat["gae_lambda"] == 0.95
+    assert {k: flat[k] for k in MUJOCO_SETTINGS if k != "env_backend"} == \
+        {k: v for k, v in MUJOCO_SETTINGS.items() if k != "env_backend"}
+
+
+def test_train_launcher_defaults_an_env_id_to_its_settings_but_a_named_preset_wins(tmp_path):
+  alone = json.loads(run_train("--env_id=Reacher-v5", "--print_config", timeout=120).stdout)
+  named = json.loads(run_train("--preset=hopper", "--env_id=Reacher-v5", "--print_config", timeout=120).stdout)
+  plain = json.loads(run_train("--print_config", timeout=120).stdout)
+  assert alone["sampler"]["env_id"] == named["sampler"]["env_id"] == "Reacher-v5"
+  assert alone["trpo"]["gamma"] == 0.99 and named["trpo"]["gamma"] == 0.995   # hopper's own γ only when named
+  assert plain["sampler"]["env_id"] == "Hopper-v5" and plain["trpo"]["gamma"] == 0.995   # no flags: hopper
+  tfa = run_tf_agents_train("--env_id=Pendulum-v1", "--print_config")
+  assert tfa.returncode == 0, tfa.stderr
+  assert json.loads(tfa.stdout)["trpo"]["gamma"] == 0.9   # the pendulum preset, not cartpole's settings
+
+
 def test_help_is_each_fields_documentation():
   proc = run_train("--helpfull", timeout=120)
   text = " ".join(proc.stdout.split())
