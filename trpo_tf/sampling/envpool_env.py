@@ -12,9 +12,15 @@ Tasks: EnvPool's MuJoCo v5 definitions, and ALE games configured to this
 library's Atari protocol (sampling/atari.py): sticky actions p = 0.25 (EnvPool's
 default is 0), up to 30 no-ops, frame skip 4 with max-pooling, 84×84 grey with
 area resizing, a 4-frame stack, the v5 cap of 27,000 agent steps (108,000
-frames), the minimal action set, and terminal_on_life_loss as EnvPool's episodic
-life (a lost life ends the training episode; the game goes on until the real game
-over). Two parts are done here rather than by EnvPool:
+frames), the minimal action set, and terminal_on_life_loss (a lost life ends the
+training episode; the game goes on until the real game over). Three parts are done
+here rather than by EnvPool:
+- terminal_on_life_loss, as atari.EpisodicLife does it: the step that loses a life
+  reports `terminated`, and the sub-env's next step (its reset row) is one NOOP that
+  continues the game. EnvPool's own episodic_life restarts a next life through its
+  reset, with up to 30 random no-ops, and then ~12% of Breakout's random-policy lives
+  last 15-21 agent steps where gymnasium's never last under 22
+  (benchmarks/atari_trace.py; with noop_max=1 EnvPool's do not either);
 - the 4-frame stack (EnvPool steps single frames): at every reset, a new game's or,
   with episodic life, a next life's, it is filled with the reset frame, as
   gymnasium's FrameStackObservation does (EnvPool's own stack keeps the previous
@@ -68,14 +74,17 @@ class EnvPoolVectorEnv:
                           stack_num=1, img_height=atari.SCREEN_SIZE, img_width=atari.SCREEN_SIZE,
                           gray_scale=True, use_inter_area_resize=True, max_episode_steps=27_000,
                           full_action_space=False, reward_clip=False, use_fire_reset=False,
-                          episodic_life=terminal_on_life_loss)
+                          episodic_life=False)   # life loss is done here (see the module docstring)
     from trpo_tf.sampling.envs import make_env   # the gymnasium env's spaces: the same networks either way
     reference = make_env(env_id)
     self.single_observation_space, self.single_action_space = reference.observation_space, reference.action_space
     meanings = reference.unwrapped.get_action_meanings() if atari.is_atari(env_id) else []
     reference.close()
     self._fire = meanings.index("FIRE") if fire_reset and "FIRE" in meanings else None
-    self._ended = np.zeros(num_envs, bool)   # sub-envs whose next step is EnvPool's reset row
+    self._ended = np.zeros(num_envs, bool)   # sub-envs whose next step is a reset row
+    self._life_lost = np.zeros(num_envs, bool)   # ... of which these lost a life: the game goes on
+    self._life_loss = terminal_on_life_loss and atari.is_atari(env_id)
+    self._lives = np.zeros(num_envs, np.int64)
     self._frames = (np.zeros((num_envs,) + self.single_observation_space.shape, self.single_observation_space.dtype)
                     if atari.is_atari(env_id) else None)   # the frame stacks (Atari)
     self._pool, self._seed = None, None
@@ -85,15 +94,26 @@ class EnvPoolVectorEnv:
     if seed is not None and seed != self._seed:
       self._build(seed)
     obs, info = self._pool.reset()
-    self._ended[:] = False
+    self._ended[:] = self._life_lost[:] = False
     every = np.ones(self.num_envs, bool)
-    return self._stacked(self._fire_after_reset(obs, every), every), info
+    obs = self._stacked(self._fire_after_reset(obs, every), every)
+    if self._life_loss:
+      self._lives = np.array(info["lives"])
+    return obs, info
 
   def step(self, actions: np.ndarray):
-    obs, reward, terminated, truncated, info = self._pool.step(np.asarray(actions))
+    actions = np.asarray(actions)
+    if self._life_lost.any():   # NOOP: a lost life's reset row continues the game (EpisodicLife's reset)
+      actions = np.where(self._life_lost, 0, actions)
+    obs, reward, terminated, truncated, info = self._pool.step(actions)
     terminated, truncated = terminated.astype(bool), truncated.astype(bool)
     reset_rows = self._ended   # NEXT_STEP autoreset: these rows are resets
+    if self._life_loss:
+      self._life_lost = (np.asarray(info["lives"]) < self._lives) & ~terminated & ~truncated & ~reset_rows
+      terminated = terminated | self._life_lost
     obs = self._stacked(self._fire_after_reset(obs, reset_rows), reset_rows)
+    if self._life_loss:
+      self._lives = np.array(info["lives"])
     self._ended = terminated | truncated
     return obs, reward, terminated, truncated, info
 
