@@ -151,30 +151,15 @@ def test_fire_reset_and_life_loss_follow_gymnasium(fire_reset):
       assert terminal_lives == [], (backend, terminal_lives)
 
 
-def _life_lengths(env, steps, seed=0):
-  """Agent steps per training episode (a life) of a uniform-random policy on one sub-env."""
-  rng, lengths, count, reset_row = np.random.default_rng(seed), [], 0, False
-  env.reset(seed=seed)
-  for _ in range(steps):
-    _, _, terminated, truncated, _ = env.step(rng.integers(0, 4, 1))
-    if not reset_row:
-      count += 1
-    reset_row = bool(terminated[0] or truncated[0])
-    if reset_row:
-      lengths.append(count)
-      count = 0
-  env.close()
-  return np.array(lengths)
-
-
 def test_a_lost_lifes_reset_continues_the_game_as_gymnasium_does():
   """EnvPool's own episodic life restarts each next life with up to 30 random no-ops, after which ~12% of
   random-policy Breakout lives lasted 15-21 agent steps, shorter than any gymnasium life; the next life
   continuing with one NOOP (atari.EpisodicLife's rule) gives both backends the same shortest life."""
+  from benchmarks.atari_trace import life_lengths   # the benchmark that measured it
   from trpo_tf.sampling.envs import make_vector_env
   kwargs = dict(terminal_on_life_loss=True, fire_reset=True)
-  gym_lengths = _life_lengths(make_vector_env("ALE/Breakout-v5", 1, **kwargs), 3000)
-  pool_lengths = _life_lengths(EnvPoolVectorEnv("ALE/Breakout-v5", 1, **kwargs), 3000)
+  gym_lengths = life_lengths(make_vector_env("ALE/Breakout-v5", 1, **kwargs), 3000, seed=0)
+  pool_lengths = life_lengths(EnvPoolVectorEnv("ALE/Breakout-v5", 1, **kwargs), 3000, seed=0)
   assert len(gym_lengths) > 50 and len(pool_lengths) > 50
   assert pool_lengths.min() >= gym_lengths.min(), (sorted(pool_lengths)[:10], sorted(gym_lengths)[:10])
 
