@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import sys
+from typing import Optional
 
 import numpy as np
 
@@ -43,11 +44,17 @@ def results_table(groups, targets, steps: int) -> str:
   for preset, runs in groups.items():
     means = np.array([r.eval_mean for r in runs])
     target = targets.get(preset.replace("_vine", ""))
-    lines.append(f"| {ENV_IDS.get(preset, preset)} | {target or '-'} | {means.mean():,.0f} ± {means.std():,.0f} | "
-                 f"{' / '.join(f'{m:,.0f}' for m in means)} ({len(runs)} seeds) | {share_of_target(means.mean(), target)} | "
-                 f"{share_of_target(means.min(), target)} | {np.mean([area_under_curve(r) for r in runs]):,.0f} | "
+    lines.append(f"| {ENV_IDS.get(preset, preset)} | {target or '-'} | {_num(means.mean())} ± {_num(means.std(), means.mean())} | "
+                 f"{' / '.join(_num(m) for m in means)} ({len(runs)} seeds) | {share_of_target(means.mean(), target)} | "
+                 f"{share_of_target(means.min(), target)} | {_num(np.mean([area_under_curve(r) for r in runs]))} | "
                  f"{backend_of(runs[0])} | {np.mean([r.train_seconds for r in runs]):.0f} s |")
   return "\n".join(lines)
+
+
+def _num(value: float, scale: Optional[float] = None) -> str:
+  """Returns as tables show them: whole numbers, one decimal when `scale` (default the value itself) is
+  below 100 in size (Reacher's returns are about -4)."""
+  return f"{value:,.0f}" if abs(value if scale is None else scale) >= 100 else f"{value:.1f}"
 
 
 def share_of_target(value: float, target) -> str:
