@@ -3,6 +3,8 @@
   python benchmarks/throughput.py [--presets hopper[,walker2d,...]] [--steps 200000] [--csv out.csv]
 
   python benchmarks/throughput.py --presets hopper --backends gymnasium,envpool [--set env_threads=2]
+  python benchmarks/throughput.py --presets hopper --backends envpool --compare fisher_subsample=0.25 \
+      --compare "cg_iters=10"     # the preset, then each variant, in one run (";" joins several keys)
 
 Prints (1) the raw random-action stepping rate of gymnasium's sync vector env
 with the trainer's env id and number of envs (one core: the reference), and of
@@ -97,19 +99,25 @@ def main():
   parser.add_argument("--csv", default="", help="also write the rows to this CSV file")
   parser.add_argument("--set", action="append", default=[], help="config override, e.g. fvp_mode=analytic")
   parser.add_argument("--backends", default="gymnasium", help="comma-separated env backends: gymnasium,envpool")
+  parser.add_argument("--compare", action="append", default=[],
+                      help="also measure each preset with these overrides (repeatable, a row each; ';' joins "
+                           "several), e.g. fisher_subsample=0.25")
   args = parser.parse_args()
+  variants = [("preset", {})] + [(c, parse_sets(c.split(";"))) for c in args.compare]
   rows = []
   for name in args.presets.split(","):
     for backend in args.backends.split(","):
-      r = measure(name, args.steps, args.raw_seconds, dict(parse_sets(args.set), env_backend=backend))
-      rows.append(r)
-      report(r)
+      for label, extra in variants:
+        r = dict(variant=label, **measure(name, args.steps, args.raw_seconds,
+                                          dict(parse_sets(args.set), **extra, env_backend=backend)))
+        rows.append(r)
+        report(r)
   if len(rows) > 1:
-    print("\n| env | backend | FVP | raw gymnasium steps/s (1 core) | raw backend steps/s | training env-steps/s | "
-          "ratio | sampling / update (value-fit wait) / other (s) | 1M steps |")
-    print("|---|---|---|---:|---:|---:|---:|---|---:|")
+    print("\n| env | variant | backend | FVP | raw gymnasium steps/s (1 core) | raw backend steps/s | "
+          "training env-steps/s | ratio | sampling / update (value-fit wait) / other (s) | 1M steps |")
+    print("|---|---|---|---|---:|---:|---:|---:|---|---:|")
     for r in rows:
-      print(f"| {r['env_id']} | {r['env_backend']} | {r['fvp_mode']} | {r['raw_steps_per_s']:,.0f} | "
+      print(f"| {r['env_id']} | {r['variant']} | {r['env_backend']} | {r['fvp_mode']} | {r['raw_steps_per_s']:,.0f} | "
             f"{r['raw_backend_steps_per_s']:,.0f} | {r['train_steps_per_s']:,.0f} | {r['ratio']:.3f} | "
             f"{r['sample_s']:.1f} / {r['update_s']:.1f} ({r['value_wait_s']:.1f}) / {r['other_s']:.1f} | "
             f"{r['minutes_per_1m']:.1f} min |")
@@ -120,7 +128,7 @@ def main():
 
 def report(r: dict) -> None:
   print(f"env            {r['env_id']}  ({r['num_envs']} envs, {r['batch']} steps/iteration, "
-        f"fvp={r['fvp_mode']}, backend={r['env_backend']})")
+        f"fvp={r['fvp_mode']}, backend={r['env_backend']}, {r['variant']})")
   print(f"raw stepping   {r['raw_steps_per_s']:10.0f} env-steps/s  (random actions, gymnasium sync vector env)")
   if r['env_backend'] != "gymnasium":
     print(f"               {r['raw_backend_steps_per_s']:10.0f} env-steps/s  (random actions, "
