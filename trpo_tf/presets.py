@@ -3,7 +3,8 @@
 The paper's locomotion tasks (Swimmer, Hopper, Walker2d; §7) and HalfCheetah/Ant
 on MuJoCo v5, with modern network sizes ([sb3]/[zoo], see config.py); the
 paper's seven Atari games (§7) on ALE v5; and two small classic-control tasks
-used by the tests.
+used by the tests. An env id given without a preset starts from its own preset
+or from the settings its family shares (settings_for_env, resolve).
 """
 
 from typing import Dict, Optional, Tuple
