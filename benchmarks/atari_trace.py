@@ -76,13 +76,19 @@ def gymnasium_trace(game: str, actions: np.ndarray, seed: int) -> Trace:
   return trace
 
 
+def envpool_env(game: str, seed: int, terminal_on_life_loss: bool = False, fire_reset: bool = False, **overrides):
+  """The EnvPool backend's one-env vector env, with some of its EnvPool settings replaced."""
+  from trpo_tf.sampling.envpool_env import EnvPoolVectorEnv
+  env = EnvPoolVectorEnv(f"ALE/{game}-v5", 1, terminal_on_life_loss=terminal_on_life_loss, fire_reset=fire_reset,
+                         seed=seed)
+  if overrides:
+    env._kwargs.update(overrides)
+    env._build(seed)
+  return env
+
+
 def envpool_trace(game: str, actions: np.ndarray, seed: int) -> Trace:
-  import envpool
-  env = envpool.make_gymnasium(f"{game}-v5", num_envs=1, seed=seed, repeat_action_probability=0.0, noop_max=1,
-                               frame_skip=4, stack_num=1, img_height=atari.SCREEN_SIZE, img_width=atari.SCREEN_SIZE,
-                               gray_scale=True, use_inter_area_resize=True, max_episode_steps=27_000,
-                               full_action_space=False, reward_clip=False, use_fire_reset=False,
-                               episodic_life=False)
+  env = envpool_env(game, seed, repeat_action_probability=0.0, noop_max=1)
   trace = Trace()
   obs, info = env.reset()
   trace.add(obs[0, -1], 0.0, info["lives"][0], False)
@@ -90,7 +96,7 @@ def envpool_trace(game: str, actions: np.ndarray, seed: int) -> Trace:
     obs, reward, terminated, truncated, info = env.step(np.array([a]))
     over = bool(terminated[0] or truncated[0])
     trace.add(obs[0, -1], reward[0], info["lives"][0], over)
-    if over:   # EnvPool resets on the next step: take it now, so both sides see the same action sequence
+    if over:   # the next step is the reset row: take it now, so both sides see the same action sequence
       obs, _, _, _, info = env.step(np.array([0]))
       trace.frames[-1] = obs[0, -1]
   env.close()
@@ -124,16 +130,13 @@ def life_lengths(env, steps: int, seed: int) -> np.ndarray:
 
 def life_envs(game: str, seed: int):
   """(name, one-env vector env) under the benchmark's protocol, incl. EnvPool's own episodic life."""
-  from trpo_tf.sampling.envpool_env import EnvPoolVectorEnv
   from trpo_tf.sampling.envs import make_vector_env
   env_id = f"ALE/{game}-v5"
   yield "gymnasium", make_vector_env(env_id, 1, terminal_on_life_loss=True, fire_reset=True)
-  yield "EnvPool backend", EnvPoolVectorEnv(env_id, 1, terminal_on_life_loss=True, fire_reset=True, seed=seed)
-  for noop_max in (30, 1):
-    env = EnvPoolVectorEnv(env_id, 1, terminal_on_life_loss=False, fire_reset=True, seed=seed)
-    env._kwargs.update(episodic_life=True, noop_max=noop_max)   # the backend before it did life loss itself
-    env._build(seed)
-    yield f"EnvPool's episodic_life, noop_max {noop_max}", env
+  yield "EnvPool backend", envpool_env(game, seed, terminal_on_life_loss=True, fire_reset=True)
+  for noop_max in (30, 1):   # the backend before it did life loss itself
+    yield f"EnvPool's episodic_life, noop_max {noop_max}", envpool_env(game, seed, fire_reset=True,
+                                                                      episodic_life=True, noop_max=noop_max)
 
 
 def trace_report(game: str, steps: int, seed: int) -> List[str]:

@@ -138,8 +138,9 @@ def _train(preset: str, seed: int, steps: int, extra: Sequence[str], fresh: bool
   resume = os.path.isdir(os.path.join(path, "checkpoints")) and os.listdir(os.path.join(path, "checkpoints"))
   if os.path.exists(path) and not resume:
     shutil.rmtree(path)
-  cmd = [sys.executable, TRAIN, f"--env_id={preset}" if is_env_id(preset) else f"--preset={preset}", f"--seed={seed}", f"--total_steps={steps}",
-         f"--run_dir={path}", "--export=false", "--progress=false", *extra] + (["--resume"] if resume else [])
+  settings = f"--env_id={preset}" if is_env_id(preset) else f"--preset={preset}"
+  cmd = [sys.executable, TRAIN, settings, f"--seed={seed}", f"--total_steps={steps}", f"--run_dir={path}",
+         "--export=false", "--progress=false", *extra] + (["--resume"] if resume else [])
   start = time.perf_counter()
   os.makedirs(RUNS, exist_ok=True)
   with open(path + ".log", "a") as log:

@@ -18,7 +18,7 @@ here rather than by EnvPool:
 - terminal_on_life_loss, as atari.EpisodicLife does it: the step that loses a life
   reports `terminated`, and the sub-env's next step (its reset row) is one NOOP that
   continues the game. EnvPool's own episodic_life restarts a next life through its
-  reset, with up to 30 random no-ops, and then ~12% of Breakout's random-policy lives
+  reset, with up to 30 random no-ops, and then ~10% of Breakout's random-policy lives
   last 15-21 agent steps where gymnasium's never last under 22
   (benchmarks/atari_trace.py; with noop_max=1 EnvPool's do not either);
 - the 4-frame stack (EnvPool steps single frames): at every reset, a new game's or,
@@ -109,11 +109,11 @@ class EnvPoolVectorEnv:
     terminated, truncated = terminated.astype(bool), truncated.astype(bool)
     reset_rows = self._ended   # NEXT_STEP autoreset: these rows are resets
     if self._life_loss:
-      self._life_lost = (np.asarray(info["lives"]) < self._lives) & ~terminated & ~truncated & ~reset_rows
+      lives = np.array(info["lives"])
+      self._life_lost = (lives < self._lives) & ~terminated & ~truncated & ~reset_rows
+      self._lives = lives
       terminated = terminated | self._life_lost
     obs = self._stacked(self._fire_after_reset(obs, reset_rows), reset_rows)
-    if self._life_loss:
-      self._lives = np.array(info["lives"])
     self._ended = terminated | truncated
     return obs, reward, terminated, truncated, info
 
