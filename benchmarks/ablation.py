@@ -2,6 +2,7 @@
 
   python benchmarks/ablation.py --envs hopper,halfcheetah --seeds 0,1,2 \
       --variant batch4096=--steps_per_env=256 --variant norewnorm=--normalize_rewards=false [--jobs 2]
+  python benchmarks/ablation.py --envs InvertedDoublePendulum-v5 --variant ...   # an env id: its default settings
 
 Each --variant is NAME=FLAGS (launcher flags, space-separated); the preset as
 it is (no flags) is the variant "preset", always included. Runs train through
@@ -32,8 +33,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from plot_curves import plot_groups
 from mujoco_suite import TARGETS, share_of_target
-from suite import (RESULTS, ROOT, TRAIN, RunSummary, area_under_curve, copy_curves, finished, parse_seeds,
-                   run_dir, summarise, train_specs)
+from suite import (RESULTS, ROOT, TRAIN, RunSummary, area_under_curve, copy_curves, finished, is_env_id,
+                   parse_seeds, run_dir, summarise, train_specs)
 
 CURVES = os.path.join(RESULTS, "curves")
 
@@ -94,8 +95,9 @@ def _seed_list(seeds: List[int]) -> str:
 
 
 def current_config(preset: str, flags: Sequence[str]) -> dict:
-  """The config `launchers/train.py --preset=preset flags` builds today."""
-  cmd = [sys.executable, TRAIN, f"--preset={preset}", "--print_config", *flags]
+  """The config `launchers/train.py --preset=preset flags` (--env_id=preset for an env id) builds today."""
+  cmd = [sys.executable, TRAIN, f"--env_id={preset}" if is_env_id(preset) else f"--preset={preset}",
+         "--print_config", *flags]
   return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT).stdout)
 
 

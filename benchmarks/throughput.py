@@ -21,7 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -38,8 +38,15 @@ from trpo_tf.sampling.envs import make_vector_env
 from trpo_tf.trainer import Trainer
 
 
+def cpu_seconds() -> float:
+  """User + system CPU time of this process, all its threads (EnvPool's pool and the value fit's included)."""
+  t = os.times()
+  return t.user + t.system
+
+
 def raw_stepping_rate(env_id: str, num_envs: int, mode: str, seconds: float, seed: int = 0,
-                      backend: str = "gymnasium", threads: int = 1) -> float:
+                      backend: str = "gymnasium", threads: int = 1) -> Tuple[float, float]:
+  """(env steps/s, CPU core-ms per 1,000 steps) of random-action stepping."""
   if backend == "envpool":
     env = EnvPoolVectorEnv(env_id, num_envs, threads)
   else:
@@ -48,13 +55,14 @@ def raw_stepping_rate(env_id: str, num_envs: int, mode: str, seconds: float, see
   space = env.single_action_space
   space.seed(seed)
   actions = [np.stack([space.sample() for _ in range(num_envs)]) for _ in range(64)]
-  steps, start = 0, time.perf_counter()
+  steps, start, cpu = 0, time.perf_counter(), cpu_seconds()
   while time.perf_counter() - start < seconds:
     env.step(actions[steps // num_envs % 64])
     steps += num_envs
   rate = steps / (time.perf_counter() - start)
+  cpu_ms = 1e6 * (cpu_seconds() - cpu) / steps
   env.close()
-  return rate
+  return rate, cpu_ms
 
 
 def measure(name: str, steps: int, raw_seconds: float, overrides: Optional[dict] = None) -> dict:
@@ -70,11 +78,14 @@ def measure(name: str, steps: int, raw_seconds: float, overrides: Optional[dict]
     # Measured: continue the same trainer (compiled functions stay traced).
     trainer.config = base.override(total_steps=sc.batch_size + steps, eval_episodes=0,
                                    checkpoint_every=10 ** 9)
+    cpu = cpu_seconds()
     result = trainer.train()
+    cpu = cpu_seconds() - cpu
     trainer.close()
     train_rate = (result.env_steps - sc.batch_size) / result.wall_seconds
-    raw_rate = raw_stepping_rate(sc.env_id, sc.num_envs, "sync", raw_seconds)
-    backend_rate = raw_rate if sc.env_backend == "gymnasium" and sc.vector_mode == "sync" else \
+    raw_rate, raw_cpu_ms = raw_stepping_rate(sc.env_id, sc.num_envs, "sync", raw_seconds)
+    backend_rate, backend_cpu_ms = (raw_rate, raw_cpu_ms) if sc.env_backend == "gymnasium" and \
+        sc.vector_mode == "sync" else \
         raw_stepping_rate(sc.env_id, sc.num_envs, sc.vector_mode, raw_seconds, backend=sc.env_backend,
                           threads=sc.env_threads)
   finally:
@@ -87,6 +98,11 @@ def measure(name: str, steps: int, raw_seconds: float, overrides: Optional[dict]
               other_s=result.wall_seconds - result.sample_seconds - result.update_seconds,
               raw_steps_per_s=raw_rate, raw_backend_steps_per_s=backend_rate, train_steps_per_s=train_rate,
               ratio=train_rate / raw_rate,
+              # What bounds the rate: cores kept busy, and the CPU work per 1,000 training steps against
+              # the backend's own stepping (the simulation's share of that work).
+              cores_busy=cpu / result.wall_seconds,
+              train_cpu_ms_per_1k=1e6 * cpu / (result.env_steps - sc.batch_size),
+              raw_backend_cpu_ms_per_1k=backend_cpu_ms,
               minutes_per_1m=1e6 / train_rate / 60)
 
 
@@ -114,13 +130,15 @@ def main():
         report(r)
   if len(rows) > 1:
     print("\n| env | variant | backend | FVP | raw gymnasium steps/s (1 core) | raw backend steps/s | "
-          "training env-steps/s | ratio | sampling / update (value-fit wait) / other (s) | 1M steps |")
-    print("|---|---|---|---|---:|---:|---:|---:|---|---:|")
+          "training env-steps/s | ratio | sampling / update (value-fit wait) / other (s) | 1M steps | "
+          "cores busy | core-ms per 1k steps (backend stepping alone) |")
+    print("|---|---|---|---|---:|---:|---:|---:|---|---:|---:|---|")
     for r in rows:
       print(f"| {r['env_id']} | {r['variant']} | {r['env_backend']} | {r['fvp_mode']} | {r['raw_steps_per_s']:,.0f} | "
             f"{r['raw_backend_steps_per_s']:,.0f} | {r['train_steps_per_s']:,.0f} | {r['ratio']:.3f} | "
             f"{r['sample_s']:.1f} / {r['update_s']:.1f} ({r['value_wait_s']:.1f}) / {r['other_s']:.1f} | "
-            f"{r['minutes_per_1m']:.1f} min |")
+            f"{r['minutes_per_1m']:.1f} min | {r['cores_busy']:.2f} | {r['train_cpu_ms_per_1k']:.0f} "
+            f"({r['raw_backend_cpu_ms_per_1k']:.0f}) |")
   if args.csv:
     write_rows(rows, args.csv)
     print(f"wrote {args.csv}")
@@ -137,6 +155,8 @@ def report(r: dict) -> None:
         f"{r['wall_s']:.1f} s; 1M steps = {r['minutes_per_1m']:.1f} min)")
   print(f"  split        sampling {r['sample_s']:.1f} s, update {r['update_s']:.1f} s (of which waiting for "
         f"the overlapped value fit {r['value_wait_s']:.1f} s), other {r['other_s']:.1f} s")
+  print(f"  CPU          {r['cores_busy']:.2f} cores busy; {r['train_cpu_ms_per_1k']:.0f} core-ms per 1,000 training "
+        f"steps, of which stepping the backend alone takes {r['raw_backend_cpu_ms_per_1k']:.0f}")
   print(f"ratio          {r['ratio']:10.3f}  (training / raw one-core gymnasium stepping)", flush=True)
 
 

@@ -101,3 +101,11 @@ def test_an_env_id_with_no_preset_is_trained_as_the_launcher_trains_it():
   launcher = json.loads(run_train("--env_id=Reacher-v5", "--seed=2", "--total_steps=1000", "--print_config",
                                   timeout=120).stdout)
   assert config == launcher and config["trpo"]["gamma"] == 0.99   # the shared MuJoCo settings, not hopper's
+
+
+def test_an_ablation_of_an_env_id_reads_the_config_its_runs_train_with():
+  import ablation
+  config = ablation.current_config("InvertedDoublePendulum-v5", ["--max_kl=0.005"])
+  assert config["sampler"]["env_id"] == "InvertedDoublePendulum-v5" and config["trpo"]["max_kl"] == 0.005
+  assert config["trpo"]["gamma"] == 0.99                     # the shared MuJoCo settings
+  assert ablation.current_config("hopper", [])["trpo"]["gamma"] == 0.995
