@@ -12,22 +12,25 @@ reused, interrupted ones resumed), then writes to benchmarks/results/:
 --envs may instead list env ids with no preset named (Reacher-v5,InvertedDoublePendulum-v5): they
 train as `launchers/train.py --env_id=...` does, from the shared MuJoCo settings, into
 mujoco_other_1m.md|csv and mujoco_<env id>_1m.png.
+A subset of the presets (--envs hopper,halfcheetah) retrains only those: the CSV and table keep the
+other tasks' rows as recorded (named below the table), so one task's preset change does not retrain
+all five.
 --env_backend samples every preset with that backend instead of its own (the presets use
 EnvPool; `gymnasium` confirms the table on the library's default backend): its runs train
 into benchmarks/runs/<preset>-<backend>-1000k-s<seed>/ and its files carry a _<backend> suffix.
 """
 
 import argparse
-import json
 import os
 import sys
-from typing import Optional
+from typing import Dict, List, NamedTuple, Optional
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from plot_curves import plot_groups
-from suite import RESULTS, add_run_flags, area_under_curve, is_env_id, steps_tag, train_and_collect
+from suite import (RESULTS, add_run_flags, area_under_curve, backend_of, is_env_id, recorded_rows, results_csv,
+                   steps_tag, train_and_collect)
 
 # Best published TRPO returns at 1M steps, the targets of issue 7 (anchors in shared/design.md §5).
 TARGETS = {"swimmer": 360, "hopper": 3600, "walker2d": 4900, "halfcheetah": 4500, "ant": 4900}
@@ -35,19 +38,51 @@ ENV_IDS = {"swimmer": "Swimmer-v5", "hopper": "Hopper-v5", "walker2d": "Walker2d
            "halfcheetah": "HalfCheetah-v5", "ant": "Ant-v5"}
 
 
-def results_table(groups, targets, steps: int) -> str:
+class TaskResult(NamedTuple):
+  """One task's row of the table: from this invocation's runs, or kept from the results CSV."""
+  task: str                # preset name or env id
+  finals: List[float]      # final deterministic return per seed
+  auc: float               # mean of the seeds' areas under the training curve (nan: no curve kept)
+  backend: str
+  train_seconds: float     # mean per run
+  recorded: bool = False   # kept from the CSV, not (re)collected by this invocation
+
+
+def task_results(groups) -> List[TaskResult]:
+  """TaskResult per preset of train_and_collect's groups."""
+  return [TaskResult(preset, [r.eval_mean for r in runs], float(np.mean([area_under_curve(r) for r in runs])),
+                     backend_of(runs[0]), float(np.mean([r.train_seconds for r in runs])))
+          for preset, runs in groups.items()]
+
+
+def recorded_results(rows: List[dict]) -> List[TaskResult]:
+  """TaskResult per preset of suite.recorded_rows."""
+  by_task: Dict[str, List[dict]] = {}
+  for r in rows:
+    by_task.setdefault(r["preset"], []).append(r)
+  return [TaskResult(task, [float(r["eval_mean_return"]) for r in rs],
+                     float(np.mean([float(r["auc_train_return"] or "nan") for r in rs])), rs[0]["env_backend"],
+                     float(np.mean([float(r["train_seconds"]) for r in rs])), recorded=True)
+          for task, rs in by_task.items()]
+
+
+def results_table(results: List[TaskResult], targets, steps: int) -> str:
   """Per task: mean ± std and each seed's final deterministic return, the mean and the worst seed
-  against the target, the area under the training curve, the sampling backend and the time."""
+  against the target, the area under the training curve, the sampling backend and the time; the
+  rows kept from the CSV are named below the table."""
   lines = [f"| task | TRPO target @ {steps // 1000}k | trpo_tf mean ± std | per seed | mean vs target | "
            "worst seed vs target | AUC (mean train return) | backend | train time / run |",
            "|---|---:|---:|---|---:|---:|---:|---|---:|"]
-  for preset, runs in groups.items():
-    means = np.array([r.eval_mean for r in runs])
-    target = targets.get(preset.replace("_vine", ""))
-    lines.append(f"| {ENV_IDS.get(preset, preset)} | {target or '-'} | {_num(means.mean())} ± {_num(means.std(), means.mean())} | "
-                 f"{' / '.join(_num(m) for m in means)} ({len(runs)} seeds) | {share_of_target(means.mean(), target)} | "
-                 f"{share_of_target(means.min(), target)} | {_num(np.mean([area_under_curve(r) for r in runs]))} | "
-                 f"{backend_of(runs[0])} | {np.mean([r.train_seconds for r in runs]):.0f} s |")
+  for t in results:
+    means = np.array(t.finals)
+    target = targets.get(t.task.replace("_vine", ""))
+    auc = "-" if np.isnan(t.auc) else _num(t.auc)
+    lines.append(f"| {ENV_IDS.get(t.task, t.task)} | {target or '-'} | {_num(means.mean())} ± {_num(means.std(), means.mean())} | "
+                 f"{' / '.join(_num(m) for m in means)} ({len(means)} seeds) | {share_of_target(means.mean(), target)} | "
+                 f"{share_of_target(means.min(), target)} | {auc} | {t.backend} | {t.train_seconds:.0f} s |")
+  kept = [ENV_IDS.get(t.task, t.task) for t in results if t.recorded]
+  if kept:
+    lines.append(f"\n{', '.join(kept)}: as recorded by an earlier invocation (the CSV), not collected by the last one.")
   return "\n".join(lines)
 
 
@@ -60,12 +95,6 @@ def _num(value: float, scale: Optional[float] = None) -> str:
 def share_of_target(value: float, target) -> str:
   """value as a percentage of target ("" without a target)."""
   return "" if target is None else f"{100 * value / target:.0f}%"
-
-
-def backend_of(run) -> str:
-  """The env backend the run sampled with, from its config.json."""
-  with open(os.path.join(run.run_dir, "config.json")) as f:
-    return json.load(f)["sampler"].get("env_backend", "gymnasium")
 
 
 def main():
@@ -82,13 +111,17 @@ def main():
   name = "mujoco_other" if env_ids else "mujoco"   # env ids: the settings a run with no preset gets
   variant = args.env_backend or ""
   extra = [f"--env_backend={args.env_backend}"] if args.env_backend else []
-  groups = train_and_collect(envs, args, name, extra=extra, variant=variant)
+  # A subset of the tasks: the others' rows stay as the CSV records them (their runs need not be here).
+  kept = [] if env_ids else recorded_rows(results_csv(name, args.steps, variant), args.steps, variant, exclude=envs)
+  groups = train_and_collect(envs, args, name, extra=extra, variant=variant, keep=kept)
   tag = steps_tag(args.steps) + (f"_{variant}" if variant else "")
   for env, runs in groups.items():
     plot_groups({"trpo_tf": [r.run_dir for r in runs]}, os.path.join(RESULTS, f"mujoco_{env.lower()}_{tag}.png"),
                 title=f"{ENV_IDS.get(env, env)}, {len(runs)} seeds{', ' + variant if variant else ''}",
                 target=TARGETS.get(env), final_points={"trpo_tf": [(r.env_steps, r.eval_mean) for r in runs]})
-  table = results_table(groups, TARGETS, args.steps)
+  results = task_results(groups) + recorded_results(kept)
+  order = list(TARGETS) + env_ids
+  table = results_table(sorted(results, key=lambda t: order.index(t.task)), TARGETS, args.steps)
   with open(os.path.join(RESULTS, f"{name}_{tag}.md"), "w") as f:
     f.write(table + "\n")
   print(table)

@@ -204,7 +204,12 @@ def area_under_curve(run: RunSummary) -> float:
   """Mean training return over the run, each iteration weighted by its env steps: the area under
   the training curve divided by its length, so a change that only helps the final evaluation barely
   moves it."""
-  with open(os.path.join(run.run_dir, "progress.csv")) as f:
+  return curve_area(os.path.join(run.run_dir, "progress.csv"))
+
+
+def curve_area(path: str) -> float:
+  """area_under_curve of a progress.csv, or of the copy copy_curves keeps of it."""
+  with open(path) as f:
     rows = list(csv.DictReader(f))
   steps = [b - a for a, b in zip([0] + [int(r["env_steps"]) for r in rows], [int(r["env_steps"]) for r in rows])]
   pairs = [(float(r["episode/return"]), n) for r, n in zip(rows, steps) if r["episode/return"]]
@@ -225,26 +230,63 @@ def steps_tag(steps: int) -> str:
   return f"{steps // 1000}k" if steps % 1_000_000 else f"{steps // 1_000_000}m"
 
 
+def results_csv(name: str, steps: int, variant: str = "") -> str:
+  """RESULTS/<name>_<tag>[_<variant>].csv, the record train_and_collect writes."""
+  return os.path.join(RESULTS, f"{name}_{steps_tag(steps)}{'_' + variant if variant else ''}.csv")
+
+
 def train_and_collect(presets: Sequence[str], args, name: str, extra: Sequence[str] = (),
-                      variant: str = "") -> Dict[str, List[RunSummary]]:
+                      variant: str = "", keep: Sequence[dict] = ()) -> Dict[str, List[RunSummary]]:
   """Trains the missing runs of `presets` × args.seeds (with `extra` launcher flags under a `variant`
-  name, see ensure_runs), then writes <name>_<tag>[_<variant>].csv and the per-run curve CSVs to
-  RESULTS; returns the summaries grouped by preset."""
+  name, see ensure_runs), then writes results_csv (plus the `keep` rows, as recorded_rows reads them)
+  and the per-run curve CSVs to RESULTS; returns the summaries grouped by preset."""
   seeds = parse_seeds(args.seeds)
   ensure_runs(presets, seeds, args.steps, args.jobs, extra=extra, fresh=args.fresh, variant=variant)
   summaries = [summarise(p, s, args.steps, variant) for p in presets for s in seeds]
-  write_csv(summaries, os.path.join(RESULTS, f"{name}_{steps_tag(args.steps)}{'_' + variant if variant else ''}.csv"))
+  write_csv(summaries, results_csv(name, args.steps, variant), keep)
   copy_curves(summaries, os.path.join(RESULTS, "curves"))
   return by_preset(summaries)
 
 
-def write_csv(summaries: List[RunSummary], path: str) -> None:
+CSV_COLUMNS = ("preset", "seed", "env_steps", "eval_mean_return", "eval_std_return", "train_seconds",
+               "auc_train_return", "env_backend")
+
+
+def write_csv(summaries: List[RunSummary], path: str, keep: Sequence[dict] = ()) -> None:
+  """One row per run (its AUC and backend included, so a later invocation can keep the row without the
+  run directory), then the `keep` rows."""
   os.makedirs(os.path.dirname(path), exist_ok=True)
   with open(path, "w", newline="") as f:
     w = csv.writer(f)
-    w.writerow(["preset", "seed", "env_steps", "eval_mean_return", "eval_std_return", "train_seconds"])
+    w.writerow(CSV_COLUMNS)
     for s in summaries:
-      w.writerow([s.preset, s.seed, s.env_steps, f"{s.eval_mean:.1f}", f"{s.eval_std:.1f}", f"{s.train_seconds:.0f}"])
+      w.writerow([s.preset, s.seed, s.env_steps, f"{s.eval_mean:.1f}", f"{s.eval_std:.1f}", f"{s.train_seconds:.0f}",
+                  f"{area_under_curve(s):.1f}", backend_of(s)])
+    for row in keep:
+      w.writerow([row.get(c, "") for c in CSV_COLUMNS])
+
+
+def recorded_rows(path: str, steps: int, variant: str = "", exclude: Sequence[str] = ()) -> List[dict]:
+  """The rows of a results CSV for presets not in `exclude`, with their AUC and backend filled in where
+  an older CSV lacks them (the AUC from the kept curve in RESULTS/curves, if any; the backend the run
+  directory's name or the preset implies). Missing file: none."""
+  if not os.path.exists(path):
+    return []
+  with open(path, newline="") as f:
+    rows = [r for r in csv.DictReader(f) if r["preset"] not in exclude]
+  for r in rows:
+    if not r.get("auc_train_return"):
+      curve = os.path.join(RESULTS, "curves", f"{os.path.basename(run_dir(r['preset'], int(r['seed']), steps, variant))}.csv")
+      r["auc_train_return"] = f"{curve_area(curve):.1f}" if os.path.exists(curve) else ""
+    if not r.get("env_backend"):
+      r["env_backend"] = variant or preset_config(r["preset"], int(r["seed"]), steps)["sampler"]["env_backend"]
+  return rows
+
+
+def backend_of(run: RunSummary) -> str:
+  """The env backend the run sampled with, from its config.json."""
+  with open(os.path.join(run.run_dir, "config.json")) as f:
+    return json.load(f)["sampler"].get("env_backend", "gymnasium")
 
 
 def write_rows(rows: List[dict], path: str) -> None:

@@ -109,3 +109,48 @@ def test_an_ablation_of_an_env_id_reads_the_config_its_runs_train_with():
   assert config["sampler"]["env_id"] == "InvertedDoublePendulum-v5" and config["trpo"]["max_kl"] == 0.005
   assert config["trpo"]["gamma"] == 0.99                     # the shared MuJoCo settings
   assert ablation.current_config("hopper", [])["trpo"]["gamma"] == 0.995
+
+
+def _finished_run(path, config, mean, curve):
+  """A run directory as launchers/train.py leaves it: config, final evaluation and progress.csv."""
+  _fake_run(path, config)
+  with open(os.path.join(path, "eval.json"), "w") as f:
+    json.dump({"env_steps": curve[-1][0], "mean_return": mean, "std_return": 1.0}, f)
+  _write_curve(os.path.join(path, "progress.csv"), curve)
+
+
+def _write_curve(path, curve):
+  with open(path, "w") as f:
+    f.write("iteration,env_steps,wall_seconds,episode/return,episode/return_recent20\n")
+    f.writelines(f"{i},{steps},{10.0 * i},{ret},{ret}\n" for i, (steps, ret) in enumerate(curve, 1))
+
+
+def test_a_subset_of_the_tasks_keeps_the_other_tasks_rows_as_recorded(runs, tmp_path, monkeypatch):
+  import mujoco_suite
+  results = tmp_path / "results"
+  (results / "curves").mkdir(parents=True)
+  monkeypatch.setattr(suite, "RESULTS", str(results))
+  monkeypatch.setattr(mujoco_suite, "RESULTS", str(results))
+  # The CSV as an older invocation wrote it (no AUC or backend columns): Walker2d rows, an old Hopper row.
+  (results / "mujoco_1m.csv").write_text(
+      "preset,seed,env_steps,eval_mean_return,eval_std_return,train_seconds\n"
+      "hopper,0,1000000,1.0,0.0,10\nwalker2d,0,1000000,4000.0,5.0,300\nwalker2d,1,1000000,5000.0,5.0,320\n")
+  _write_curve(results / "curves" / "walker2d-1000k-s0.csv", [(500_000, 100.0), (1_000_000, 300.0)])
+  for seed in (0, 1):   # Hopper's runs, up to date, so nothing trains
+    _finished_run(runs / f"hopper-1000k-s{seed}", suite.preset_config("hopper", seed, 1_000_000), 3600.0 + seed,
+                  [(500_000, 1000.0), (1_000_000, 2000.0)])
+  monkeypatch.setattr(sys, "argv", ["mujoco_suite.py", "--envs=hopper", "--seeds=0,1"])
+  mujoco_suite.main()
+
+  with open(results / "mujoco_1m.csv") as f:
+    rows = {(r["preset"], r["seed"]): r for r in __import__("csv").DictReader(f)}
+  assert sorted(rows) == [("hopper", "0"), ("hopper", "1"), ("walker2d", "0"), ("walker2d", "1")]
+  assert rows["hopper", "0"]["eval_mean_return"] == "3600.0" and rows["hopper", "0"]["auc_train_return"] == "1500.0"
+  assert rows["walker2d", "1"]["eval_mean_return"] == "5000.0"
+  assert rows["walker2d", "0"]["auc_train_return"] == "200.0"   # from the kept curve
+  assert rows["walker2d", "1"]["auc_train_return"] == ""        # no curve kept
+  assert {r["env_backend"] for r in rows.values()} == {"envpool"}
+  table = (results / "mujoco_1m.md").read_text().splitlines()
+  assert table[2].startswith("| Hopper-v5 | 3600 | 3,600 ± 0 | 3,600 / 3,601 (2 seeds)")
+  assert table[3].startswith("| Walker2d-v5 | 4900 | 4,500 ± 500 | 4,000 / 5,000 (2 seeds)")
+  assert table[-1] == "Walker2d-v5: as recorded by an earlier invocation (the CSV), not collected by the last one."
