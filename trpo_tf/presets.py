@@ -20,11 +20,12 @@ from trpo_tf.config import ConfigError, ExperimentConfig
 # simulator states; Breakout learning parity on EnvPool is not shown yet).
 MUJOCO_SETTINGS = dict(cg_iters=25, num_envs=16, steps_per_env=128, env_backend="envpool")
 # [here] The Fisher on a 25% subsample of the batch ([paper] §6 allows ~10%) halves the update's cost (Hopper on
-# EnvPool: 14,020 → 16,206 training steps/s, benchmarks/results/README.md) and, over seeds 0-4, ends Hopper
-# (3,466 / 3,674 / 3,678 / 3,675 / 3,651, mean 3,629 against 3,607), HalfCheetah (mean 5,824 against 5,652) and
-# Swimmer (mean 347 against 340, worst seed 318 against 290) as well or better; those three presets use it. Not shared: it ended Walker2d
-# lower (mean 4,169 against 4,560) and Ant lower (four of five seeds), and 10% ended Hopper lower still
-# (seeds 0-1: 3,395 / 3,255) (benchmarks/results/ablations/<task>.md, "fisher025", "fisher010").
+# EnvPool: 14,020 → 16,206 training steps/s, benchmarks/results/README.md). Over seeds 0-4 it ended Hopper
+# (3,444 / 3,690 / 3,670 / 3,675 / 3,651, mean 3,626 against 3,607) and Swimmer (mean 347 against 340, worst seed
+# 318 against 290) as well or better: those two presets use it. Not shared: it ended Walker2d lower (mean 4,169
+# against 4,560), Ant lower (four of five seeds) and HalfCheetah lower when both ran on the same host (seeds 0-2:
+# 5,122 / 4,758 / 4,454, mean 4,778, against 5,959 / 5,018 / 4,217, mean 5,065; AUC 2,346 against 2,574), and
+# 10% ended Hopper lower still (3,395 / 3,255) (benchmarks/results/ablations/<task>.md: "fisher025", "fisher025h2", "fisher100", "fisher010").
 FISHER_SUBSAMPLE = dict(fisher_subsample=0.25)
 
 PRESETS: Dict[str, dict] = {
@@ -43,7 +44,7 @@ PRESETS: Dict[str, dict] = {
     # / 4,475 / 3,927 / 1,813, mean 3,701); with log σ₀ = −0.5 all five learned fast, 4,494 / 5,757 / 6,290 / 5,796 /
     # 5,924, mean 5,652 (benchmarks/results/ablations/halfcheetah.md, "logstd05"). Not shared: on Walker2d (γ = 0.99)
     # it made seed 1 collapse (1,714), and on Hopper with γ = 0.99 seeds 0-2 averaged 1,656 (against 2,510).
-    "halfcheetah": dict(MUJOCO_SETTINGS, **FISHER_SUBSAMPLE, env_id="HalfCheetah-v5", log_std_init=-0.5),
+    "halfcheetah": dict(MUJOCO_SETTINGS, env_id="HalfCheetah-v5", log_std_init=-0.5),
     # [here] log σ starts at −1: with σ = 1 random actions flip the ant within ~50 steps and TRPO
     # stays there (3 seeds: 138 / 133 / 203 at 1M); with σ = e⁻¹ seed 0 reached 2,273.
     "ant": dict(MUJOCO_SETTINGS, env_id="Ant-v5", log_std_init=-1.0),
