@@ -29,8 +29,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from plot_curves import plot_groups
-from suite import (RESULTS, add_run_flags, area_under_curve, backend_of, is_env_id, recorded_rows, results_csv,
-                   steps_tag, train_and_collect)
+from suite import (RESULTS, add_run_flags, is_env_id, recorded_rows, results_csv, steps_tag, summary_row,
+                   train_and_collect)
 
 # Best published TRPO returns at 1M steps, the targets of issue 7 (anchors in shared/design.md §5).
 TARGETS = {"swimmer": 360, "hopper": 3600, "walker2d": 4900, "halfcheetah": 4500, "ant": 4900}
@@ -48,21 +48,15 @@ class TaskResult(NamedTuple):
   recorded: bool = False   # kept from the CSV, not (re)collected by this invocation
 
 
-def task_results(groups) -> List[TaskResult]:
-  """TaskResult per preset of train_and_collect's groups."""
-  return [TaskResult(preset, [r.eval_mean for r in runs], float(np.mean([area_under_curve(r) for r in runs])),
-                     backend_of(runs[0]), float(np.mean([r.train_seconds for r in runs])))
-          for preset, runs in groups.items()]
-
-
-def recorded_results(rows: List[dict]) -> List[TaskResult]:
-  """TaskResult per preset of suite.recorded_rows."""
+def task_results(rows: List[dict], recorded: bool = False) -> List[TaskResult]:
+  """TaskResult per preset of results-CSV rows: suite.summary_row of this invocation's runs, or the
+  strings suite.recorded_rows kept (recorded=True)."""
   by_task: Dict[str, List[dict]] = {}
   for r in rows:
     by_task.setdefault(r["preset"], []).append(r)
-  return [TaskResult(task, [float(r["eval_mean_return"]) for r in rs],
-                     float(np.mean([float(r["auc_train_return"] or "nan") for r in rs])), rs[0]["env_backend"],
-                     float(np.mean([float(r["train_seconds"]) for r in rs])), recorded=True)
+  mean = lambda rs, key: float(np.mean([float(r[key] if r[key] != "" else "nan") for r in rs]))
+  return [TaskResult(task, [float(r["eval_mean_return"]) for r in rs], mean(rs, "auc_train_return"),
+                     rs[0]["env_backend"], mean(rs, "train_seconds"), recorded)
           for task, rs in by_task.items()]
 
 
@@ -119,7 +113,8 @@ def main():
     plot_groups({"trpo_tf": [r.run_dir for r in runs]}, os.path.join(RESULTS, f"mujoco_{env.lower()}_{tag}.png"),
                 title=f"{ENV_IDS.get(env, env)}, {len(runs)} seeds{', ' + variant if variant else ''}",
                 target=TARGETS.get(env), final_points={"trpo_tf": [(r.env_steps, r.eval_mean) for r in runs]})
-  results = task_results(groups) + recorded_results(kept)
+  results = task_results([summary_row(r) for runs in groups.values() for r in runs]) + \
+      task_results(kept, recorded=True)
   order = list(TARGETS) + env_ids
   table = results_table(sorted(results, key=lambda t: order.index(t.task)), TARGETS, args.steps)
   with open(os.path.join(RESULTS, f"{name}_{tag}.md"), "w") as f:

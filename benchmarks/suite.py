@@ -252,16 +252,23 @@ CSV_COLUMNS = ("preset", "seed", "env_steps", "eval_mean_return", "eval_std_retu
                "auc_train_return", "env_backend")
 
 
+def summary_row(s: RunSummary) -> dict:
+  """A run as a results-CSV row (CSV_COLUMNS; numbers unrounded), AUC and backend included, so a later
+  invocation can keep the row without the run directory."""
+  return dict(preset=s.preset, seed=s.seed, env_steps=s.env_steps, eval_mean_return=s.eval_mean,
+              eval_std_return=s.eval_std, train_seconds=s.train_seconds, auc_train_return=area_under_curve(s),
+              env_backend=backend_of(s))
+
+
 def write_csv(summaries: List[RunSummary], path: str, keep: Sequence[dict] = ()) -> None:
-  """One row per run (its AUC and backend included, so a later invocation can keep the row without the
-  run directory), then the `keep` rows."""
+  """One row per run (summary_row), then the `keep` rows (as recorded_rows reads them)."""
   os.makedirs(os.path.dirname(path), exist_ok=True)
   with open(path, "w", newline="") as f:
     w = csv.writer(f)
     w.writerow(CSV_COLUMNS)
-    for s in summaries:
-      w.writerow([s.preset, s.seed, s.env_steps, f"{s.eval_mean:.1f}", f"{s.eval_std:.1f}", f"{s.train_seconds:.0f}",
-                  f"{area_under_curve(s):.1f}", backend_of(s)])
+    for r in map(summary_row, summaries):
+      w.writerow([r["preset"], r["seed"], r["env_steps"], f"{r['eval_mean_return']:.1f}", f"{r['eval_std_return']:.1f}",
+                  f"{r['train_seconds']:.0f}", f"{r['auc_train_return']:.1f}", r["env_backend"]])
     for row in keep:
       w.writerow([row.get(c, "") for c in CSV_COLUMNS])
 

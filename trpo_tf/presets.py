@@ -25,7 +25,8 @@ MUJOCO_SETTINGS = dict(cg_iters=25, num_envs=16, steps_per_env=128, env_backend=
 # 318 against 290) as well or better: those two presets use it. Not shared: it ended Walker2d lower (mean 4,169
 # against 4,560), Ant lower (four of five seeds) and HalfCheetah lower when both ran on the same host (seeds 0-2:
 # 5,122 / 4,758 / 4,454, mean 4,778, against 5,959 / 5,018 / 4,217, mean 5,065; AUC 2,346 against 2,574), and
-# 10% ended Hopper lower still (3,395 / 3,255) (benchmarks/results/ablations/<task>.md: "fisher025", "fisher025h2", "fisher100", "fisher010").
+# 10% ended Hopper lower still (3,395 / 3,255) (benchmarks/results/ablations/<task>.md: "fisher025",
+# "fisher025h2", "fisher100", "fisher010").
 FISHER_SUBSAMPLE = dict(fisher_subsample=0.25)
 
 PRESETS: Dict[str, dict] = {
