@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from plot_curves import plot_groups
-from mujoco_suite import TARGETS, share_of_target
+from mujoco_suite import TARGETS, share_of_target, table_number
 from suite import (RESULTS, ROOT, TRAIN, RunSummary, area_under_curve, copy_curves, finished, is_env_id,
                    parse_seeds, run_dir, summarise, train_specs)
 
@@ -71,10 +71,12 @@ def table(preset: str, rows: Dict[str, List[Row]]) -> str:
            "|---|---|---|---|---:|---:|---:|---:|---:|"]
   for name, runs in rows.items():
     finals = np.array([r.eval_mean for r in runs])
+    scale = np.abs(finals).max()   # one format per row: Reacher's -3.5, Hopper's 3,466
     lines.append(f"| {name} | `{runs[0].flags or '(preset)'}` | "
-                 f"{' / '.join(f'{m:,.0f}' for m in finals)} | {_seed_list([r.seed for r in runs])} | "
-                 f"{finals.mean():,.0f} | {finals.min():,.0f} | {share_of_target(finals.min(), TARGETS.get(preset)) or '-'} | "
-                 f"{np.mean([r.auc for r in runs]):,.0f} | {np.mean([r.train_seconds for r in runs]):.0f} s |")
+                 f"{' / '.join(table_number(m, scale) for m in finals)} | {_seed_list([r.seed for r in runs])} | "
+                 f"{table_number(finals.mean(), scale)} | {table_number(finals.min(), scale)} | "
+                 f"{share_of_target(finals.min(), TARGETS.get(preset)) or '-'} | "
+                 f"{table_number(np.mean([r.auc for r in runs]))} | {np.mean([r.train_seconds for r in runs]):.0f} s |")
   return "\n".join(lines)
 
 

@@ -70,9 +70,9 @@ def results_table(results: List[TaskResult], targets, steps: int) -> str:
   for t in results:
     means = np.array(t.finals)
     target = targets.get(t.task.replace("_vine", ""))
-    auc = "-" if np.isnan(t.auc) else _num(t.auc)
-    lines.append(f"| {ENV_IDS.get(t.task, t.task)} | {target or '-'} | {_num(means.mean())} ± {_num(means.std(), means.mean())} | "
-                 f"{' / '.join(_num(m) for m in means)} ({len(means)} seeds) | {share_of_target(means.mean(), target)} | "
+    auc = "-" if np.isnan(t.auc) else table_number(t.auc)
+    lines.append(f"| {ENV_IDS.get(t.task, t.task)} | {target or '-'} | {table_number(means.mean())} ± {table_number(means.std(), means.mean())} | "
+                 f"{' / '.join(table_number(m) for m in means)} ({len(means)} seeds) | {share_of_target(means.mean(), target)} | "
                  f"{share_of_target(means.min(), target)} | {auc} | {t.backend} | {t.train_seconds:.0f} s |")
   kept = [ENV_IDS.get(t.task, t.task) for t in results if t.recorded]
   if kept:
@@ -80,7 +80,7 @@ def results_table(results: List[TaskResult], targets, steps: int) -> str:
   return "\n".join(lines)
 
 
-def _num(value: float, scale: Optional[float] = None) -> str:
+def table_number(value: float, scale: Optional[float] = None) -> str:
   """Returns as tables show them: whole numbers, one decimal when `scale` (default the value itself) is
   below 100 in size (Reacher's returns are about -4)."""
   return f"{value:,.0f}" if abs(value if scale is None else scale) >= 100 else f"{value:.1f}"

@@ -105,9 +105,10 @@ def test_an_env_id_with_no_preset_is_trained_as_the_launcher_trains_it():
 
 def test_an_ablation_of_an_env_id_reads_the_config_its_runs_train_with():
   import ablation
-  config = ablation.current_config("InvertedDoublePendulum-v5", ["--max_kl=0.005"])
-  assert config["sampler"]["env_id"] == "InvertedDoublePendulum-v5" and config["trpo"]["max_kl"] == 0.005
+  config = ablation.current_config("InvertedDoublePendulum-v5", ["--max_kl=0.02"])
+  assert config["sampler"]["env_id"] == "InvertedDoublePendulum-v5" and config["trpo"]["max_kl"] == 0.02
   assert config["trpo"]["gamma"] == 0.99                     # the shared MuJoCo settings
+  assert ablation.current_config("InvertedDoublePendulum-v5", [])["trpo"]["max_kl"] == 0.005   # no preset: δ 0.005
   assert ablation.current_config("hopper", [])["trpo"]["gamma"] == 0.995
 
 
@@ -154,3 +155,13 @@ def test_a_subset_of_the_tasks_keeps_the_other_tasks_rows_as_recorded(runs, tmp_
   assert table[2].startswith("| Hopper-v5 | 3600 | 3,600 ± 0 | 3,600 / 3,601 (2 seeds)")
   assert table[3].startswith("| Walker2d-v5 | 4900 | 4,500 ± 500 | 4,000 / 5,000 (2 seeds)")
   assert table[-1] == "Walker2d-v5: as recorded by an earlier invocation (the CSV), not collected by the last one."
+
+
+def test_ablation_tables_keep_a_decimal_for_small_returns():
+  import ablation
+  row = lambda variant, seed, value, auc: ablation.Row(variant, "", seed, value, auc, 100.0, None, 1_000_000)
+  text = ablation.table("Reacher-v5", {"preset": [row("preset", 0, -3.54, -7.9), row("preset", 1, -3.38, -8.1)],
+                                       "big": [row("big", 0, 3465.6, 2612.8), row("big", 1, 99.6, 50.0)]})
+  preset_line, big_line = text.splitlines()[2:]
+  assert "| -3.5 / -3.4 | 0,1 | -3.5 | -3.5 |" in preset_line and "| -8.0 |" in preset_line
+  assert "| 3,466 / 100 | 0,1 | 1,783 | 100 |" in big_line   # one format per row: the largest value's
