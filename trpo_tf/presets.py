@@ -112,11 +112,10 @@ PRESETS.update({f"{name}_vine": dict(ATARI_SETTINGS, env_id=f"ALE/{game}-v5", **
 def settings_for_env(env_id: str) -> Tuple[str, dict]:
   """The settings a run of `env_id` starts from when no preset is named, and what they are.
 
-  The env's own single-path preset if it has one; the shared MuJoCo or Atari settings for the other
-  gymnasium MuJoCo (with δ = 0.005) and ALE ids (MuJoCo ids EnvPool lacks, e.g. older versions, sample on
-  gymnasium);
-  otherwise the library defaults. So `--env_id=Reacher-v5` trains with the settings the MuJoCo presets
-  share, not with another task's tuned ones.
+  The env's own single-path preset if it has one; for the other gymnasium MuJoCo ids the settings the
+  MuJoCo presets share with δ = 0.005 (NO_PRESET_MUJOCO_SETTINGS; ids EnvPool lacks, e.g. older
+  versions, sample on gymnasium); for other ALE ids the shared Atari settings; otherwise the library
+  defaults. So `--env_id=Reacher-v5` never trains with another task's tuned values.
   """
   from trpo_tf.sampling import atari, envpool_env
   own = [name for name, settings in PRESETS.items()
