@@ -65,6 +65,11 @@ def raw_stepping_rate(env_id: str, num_envs: int, mode: str, seconds: float, see
   return rate, cpu_ms
 
 
+def thread_settings(config) -> Tuple[int, int, bool]:
+  """(intra-op threads, inter-op threads, op determinism): fixed by the first Trainer of a process."""
+  return config.run.intra_op_threads, config.run.inter_op_threads, config.run.deterministic_ops
+
+
 def measure(name: str, steps: int, raw_seconds: float, overrides: Optional[dict] = None) -> dict:
   """Training env-steps/s (after a warm-up iteration), its split, and raw stepping of the same vector env."""
   base = preset(name).override(**(overrides or {}))
@@ -120,6 +125,13 @@ def main():
                            "several), e.g. fisher_subsample=0.25")
   args = parser.parse_args()
   variants = [("preset", {})] + [(c, parse_sets(c.split(";"))) for c in args.compare]
+  threads = {(name, backend, label): thread_settings(preset(name).override(
+                 **dict(parse_sets(args.set), **extra, env_backend=backend)))
+             for name in args.presets.split(",") for backend in args.backends.split(",")
+             for label, extra in variants}
+  if len(set(threads.values())) > 1:
+    parser.error("TensorFlow's thread pools and op determinism are set once per process, and these measurements "
+                 f"differ in them: {threads}; measure each setting in its own run (--set)")
   rows = []
   for name in args.presets.split(","):
     for backend in args.backends.split(","):

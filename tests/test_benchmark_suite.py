@@ -165,3 +165,19 @@ def test_ablation_tables_keep_a_decimal_for_small_returns():
   preset_line, big_line = text.splitlines()[2:]
   assert "| -3.5 / -3.4 | 0,1 | -3.5 | -3.5 |" in preset_line and "| -8.0 |" in preset_line
   assert "| 3,466 / 100 | 0,1 | 1,783 | 100 |" in big_line   # one format per row: the largest value's
+
+
+
+@pytest.mark.parametrize("args", [["--presets", "breakout", "--compare", "intra_op_threads=2"],
+                                  ["--presets", "hopper,breakout"]])
+def test_throughput_refuses_to_compare_thread_settings_in_one_process(args, monkeypatch, capsys):
+  """TF fixes its thread pools at the first Trainer: a row measured with other settings would be mislabelled."""
+  import throughput
+  monkeypatch.setattr(sys, "argv", ["throughput.py", "--backends", "gymnasium", *args])
+  with pytest.raises(SystemExit) as exit_info:
+    throughput.main()
+  assert exit_info.value.code == 2
+  out = capsys.readouterr()
+  errors = [line for line in out.err.splitlines() if "error:" in line]
+  assert len(errors) == 1 and "thread pools and op determinism are set once per process" in errors[0]
+  assert out.out == ""   # nothing measured
