@@ -125,9 +125,9 @@ def settings_for_env(env_id: str) -> Tuple[str, dict]:
   if atari.is_atari(env_id):
     return "the shared Atari settings", dict(ATARI_SETTINGS, env_id=env_id)
   if env_id in envpool_env.MUJOCO_V5:
-    return "the shared MuJoCo settings", dict(NO_PRESET_MUJOCO_SETTINGS, env_id=env_id)
+    return "the shared MuJoCo settings (δ = 0.005)", dict(NO_PRESET_MUJOCO_SETTINGS, env_id=env_id)
   if _is_gymnasium_mujoco(env_id):
-    return "the shared MuJoCo settings on gymnasium", dict(NO_PRESET_MUJOCO_SETTINGS, env_id=env_id,
+    return "the shared MuJoCo settings (δ = 0.005) on gymnasium", dict(NO_PRESET_MUJOCO_SETTINGS, env_id=env_id,
                                                            env_backend="gymnasium")
   return "the library defaults", dict(env_id=env_id)
 
