@@ -17,11 +17,16 @@ A reused run whose config.json no longer matches what its variant builds today
 Run directories are git-ignored, so the committed CSV is the record: a (variant,
 seed) it holds counts as finished when its run directory is gone (its row is kept,
 marked "recorded"), and each finished run's curve is kept in results/curves/ for
-the PNG. --retrain ignores recorded rows.
+the PNG. --retrain ignores recorded rows. Each row also records a key of the config its run learned
+with (every section but "run"; the configs themselves in <preset>.configs.json): a recorded row whose
+key is not what its variant builds today (a preset changed since) is shown as its own variant,
+NAME@KEY, and its seed is trained again under NAME, so one row never mixes two configs.
 """
 
 import argparse
 import csv
+import dataclasses
+import hashlib
 import json
 import os
 import subprocess
@@ -49,6 +54,7 @@ class Row(NamedTuple):
   train_seconds: float
   curve: Optional[str]     # run directory or kept curve CSV, for the PNG (None: no curve available)
   env_steps: int
+  config: str = ""         # config_key of what the run learned with ("": recorded before keys existed)
 
 PRESET_VARIANT = "envpool"   # the directory tag of the preset's own runs (see the module docstring)
 PRESET_FLAGS = ["--env_backend=envpool"]   # the flags those runs were trained with
@@ -80,15 +86,56 @@ def table(preset: str, rows: Dict[str, List[Row]]) -> str:
   return "\n".join(lines)
 
 
-def recorded_rows(preset: str) -> Dict[Tuple[str, int], Row]:
-  """(variant, seed) → the row the committed CSV holds for it (curve and steps filled in by main)."""
+def learning_config(config: dict) -> dict:
+  """What a run learns with: its config (today's defaults for fields added since) without the "run" section."""
+  from trpo_tf.config import ExperimentConfig
+  known = {f.name: {g.name for g in dataclasses.fields(f.type)} for f in dataclasses.fields(ExperimentConfig)}
+  full = ExperimentConfig.from_dict({section: {k: v for k, v in config.get(section, {}).items() if k in names}
+                                     for section, names in known.items()}).to_dict()
+  full.pop("run")
+  return json.loads(json.dumps(full))   # tuples as JSON lists, as config.json holds them
+
+
+def config_key(config: dict) -> str:
+  return hashlib.sha1(json.dumps(learning_config(config), sort_keys=True).encode()).hexdigest()[:8]
+
+
+def recorded_rows(preset: str, today: Optional[Dict[str, str]] = None) -> Dict[Tuple[str, int], Row]:
+  """(variant, seed) → the row the committed CSV holds for it (curve and steps filled in by main).
+
+  `today`: variant → config_key of what it builds now; a recorded row of such a variant with another
+  key becomes variant NAME@KEY, with the fields that differ in its flags.
+  """
   path = os.path.join(RESULTS, "ablations", f"{preset}.csv")
   if not os.path.exists(path):
     return {}
+  configs = recorded_configs(preset)
+  rows = {}
   with open(path, newline="") as f:
-    return {(r["variant"], int(r["seed"])): Row(r["variant"], r["flags"], int(r["seed"]), float(r["eval_mean_return"]),
-                                                float(r["auc_train_return"]), float(r["train_seconds"]), None, 0)
-            for r in csv.DictReader(f)}
+    for r in csv.DictReader(f):
+      row = Row(r["variant"], r["flags"], int(r["seed"]), float(r["eval_mean_return"]), float(r["auc_train_return"]),
+                float(r["train_seconds"]), None, 0, r.get("config", ""))
+      now = (today or {}).get(row.variant)
+      if row.config and now and row.config != now:
+        then = ", ".join(f"{k}={old}" for k, old, _ in differences(configs.get(row.config, {}), configs.get(now, {})))
+        row = row._replace(variant=f"{row.variant}@{row.config}",
+                           flags=f"{row.flags} (recorded with {then or 'an earlier config'})".strip())
+      rows[(row.variant, row.seed)] = row
+  return rows
+
+
+def recorded_configs(preset: str) -> Dict[str, dict]:
+  path = os.path.join(RESULTS, "ablations", f"{preset}.configs.json")
+  if not os.path.exists(path):
+    return {}
+  with open(path) as f:
+    return json.load(f)
+
+
+def differences(then: dict, now: dict) -> List[Tuple[str, object, object]]:
+  """(field, value then, value now) where two learning configs differ."""
+  return [(key, value, now[section][key]) for section, fields in then.items() for key, value in fields.items()
+          if section in now and key in now[section] and now[section][key] != value]
 
 
 def _seed_list(seeds: List[int]) -> str:
@@ -137,7 +184,11 @@ def main():
   presets, seeds = args.envs.split(","), parse_seeds(args.seeds)
   variants = parse_variants(args.variant)
   tag = {name: PRESET_VARIANT if name == "preset" else name for name in variants}
-  recorded = {p: {} if args.retrain else recorded_rows(p) for p in presets}
+  today = {p: {name: current_config(p, flags or PRESET_FLAGS) for name, flags in variants.items()} for p in presets}
+  keys = {p: {name: config_key(c) for name, c in configs.items()} for p, configs in today.items()}
+  configs = {p: dict(recorded_configs(p), **{keys[p][name]: learning_config(c) for name, c in today[p].items()})
+             for p in presets}
+  recorded = {p: {} if args.retrain else recorded_rows(p, keys[p]) for p in presets}
   # Seeds outermost: the first finished runs cover every variant.
   if not args.report_only:
     train_specs([(p, s, tuple(flags or PRESET_FLAGS), tag[name])
@@ -148,13 +199,13 @@ def main():
   for preset in presets:
     # Every recorded variant and seed stays; read again now, since another invocation may have added
     # rows while this one trained.
-    rows = dict(recorded_rows(preset))
+    rows = dict(recorded_rows(preset, keys[preset]))
     for name in variants:
       local = [summarise(preset, s, args.steps, tag[name]) for s in seeds if finished(preset, s, args.steps, tag[name])]
       if not local:
         continue
       flags = " ".join(variants[name])
-      stale = stale_fields(current_config(preset, variants[name] or PRESET_FLAGS), local)
+      stale = stale_fields(today[preset][name], local)
       if stale:   # say so when a preset changed under a reused run
         trained_with = ", ".join(f"{key}={old}" for key, old, _ in stale)
         print(f"note: {preset} '{name}' runs predate a preset change; they trained with {trained_with} "
@@ -162,8 +213,12 @@ def main():
         flags = f"{flags} (trained with {trained_with})".strip()
       copy_curves(local, CURVES)
       for r in local:
+        with open(os.path.join(r.run_dir, "config.json")) as f:
+          trained = json.load(f)
+        key = config_key(trained)
+        configs[preset].setdefault(key, learning_config(trained))
         rows[(name, r.seed)] = Row(name, flags, r.seed, r.eval_mean, area_under_curve(r), r.train_seconds,
-                                   r.run_dir, r.env_steps)
+                                   r.run_dir, r.env_steps, key)
     by_variant: Dict[str, List[Row]] = {}
     for (name, _), row in sorted(rows.items(), key=lambda kv: (_order(kv[0][0], variants, recorded[preset]), kv[0][1])):
       curve = row.curve or os.path.join(CURVES, f"{os.path.basename(run_dir(preset, row.seed, args.steps, tag.get(name, name)))}.csv")
@@ -176,10 +231,17 @@ def main():
       f.write(text + "\n")
     with open(os.path.join(out_dir, f"{preset}.csv"), "w", newline="") as f:
       w = csv.writer(f)
-      w.writerow(["variant", "flags", "seed", "eval_mean_return", "auc_train_return", "train_seconds"])
+      w.writerow(["variant", "flags", "seed", "eval_mean_return", "auc_train_return", "train_seconds", "config"])
       for runs in by_variant.values():
         for r in runs:
-          w.writerow([r.variant, r.flags, r.seed, f"{r.eval_mean:.1f}", f"{r.auc:.1f}", f"{r.train_seconds:.0f}"])
+          w.writerow([r.variant, r.flags, r.seed, f"{r.eval_mean:.1f}", f"{r.auc:.1f}", f"{r.train_seconds:.0f}",
+                      r.config])
+    used = {k: configs[preset][k] for runs in by_variant.values() for r in runs for k in [r.config]
+            if k in configs[preset]}
+    if used:
+      with open(os.path.join(out_dir, f"{preset}.configs.json"), "w") as f:
+        json.dump(used, f, indent=1, sort_keys=True)
+        f.write("\n")
     curves = {name: [r.curve for r in runs if r.curve] for name, runs in by_variant.items()}
     total, shown = sum(map(len, by_variant.values())), sum(map(len, curves.values()))
     # <preset>.png shows every row; when earlier sessions' curves are gone it is left as it was and the

@@ -181,3 +181,32 @@ def test_throughput_refuses_to_compare_thread_settings_in_one_process(args, monk
   errors = [line for line in out.err.splitlines() if "error:" in line]
   assert len(errors) == 1 and "thread pools and op determinism are set once per process" in errors[0]
   assert out.out == ""   # nothing measured
+
+
+def test_config_key_reads_what_a_run_learns_with():
+  import ablation
+  config = _today(seed=1)
+  assert ablation.config_key(config) == ablation.config_key(_today(seed=2))   # the run section is not learning
+  older = json.loads(json.dumps(config))
+  del older["trpo"]["entropy_coef"]                                            # a field added since: its default
+  assert ablation.config_key(older) == ablation.config_key(config)
+  assert ablation.config_key(_outdated()) != ablation.config_key(config)
+
+
+def test_a_recorded_row_of_an_older_config_becomes_its_own_variant(tmp_path, monkeypatch):
+  import ablation
+  monkeypatch.setattr(ablation, "RESULTS", str(tmp_path))
+  (tmp_path / "ablations").mkdir()
+  now, then = ablation.config_key(_today()), ablation.config_key(_outdated())
+  (tmp_path / "ablations" / "hopper.configs.json").write_text(json.dumps(
+      {now: ablation.learning_config(_today()), then: ablation.learning_config(_outdated())}))
+  (tmp_path / "ablations" / "hopper.csv").write_text(
+      "variant,flags,seed,eval_mean_return,auc_train_return,train_seconds,config\n"
+      f"preset,,0,3600.0,2500.0,100,{now}\n"
+      f"preset,,1,1200.0,900.0,100,{then}\n"
+      "preset,,2,3000.0,2000.0,100,\n"          # recorded before keys existed: kept as it is
+      f"other,--max_kl=0.02,0,3300.0,2400.0,100,{then}\n")   # a variant not named today: kept as it is
+  rows = ablation.recorded_rows("hopper", {"preset": now})
+  assert sorted(rows) == [("other", 0), ("preset", 0), ("preset", 2), (f"preset@{then}", 1)]
+  assert rows[f"preset@{then}", 1].flags == "(recorded with gamma=0.5)"
+  assert rows["preset", 0].config == now and rows["preset", 2].config == ""
