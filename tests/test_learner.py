@@ -109,6 +109,51 @@ def test_overlapped_fit_is_reported_by_the_next_step_and_matches_inline():
   overlapped.close()
 
 
+IMAGES = gym.spaces.Box(0, 255, (2, 12, 12), np.uint8)   # frames: the CNN scales them, no normaliser
+
+
+def image_batch(seed, T=6, N=3):
+  rng = np.random.default_rng(seed)
+  return random_batch(seed, T, N)._replace(
+      obs=rng.integers(0, 256, (T, N) + IMAGES.shape).astype(np.uint8),
+      last_obs=rng.integers(0, 256, (N,) + IMAGES.shape).astype(np.uint8),
+      actions=rng.integers(0, 3, (T, N)).astype(np.int32))
+
+
+def test_with_no_normaliser_to_update_the_overlapped_fit_runs_beside_the_policy_step():
+  """Images: the fit of batch k starts before batch k's policy step, with the same results as inline.
+  With a normaliser it must wait for the normaliser update, which follows the policy step."""
+  runs = []
+  for overlap in (False, True):
+    tf.keras.utils.set_random_seed(0)
+    policy, value = build_networks(IMAGES, gym.spaces.Discrete(3), NetworkConfig(cnn="paper"))
+    learner = TRPOLearner(policy, value, TRPOConfig(value_epochs=2), 0, overlap_value_fit=overlap)
+    assert learner._update_normalizer is None
+    runs.append((learner, policy, value, _record_fit_in_flight_at_policy_step(learner)))
+    for i in range(3):
+      learner.step(image_batch(i), i)
+    learner.close()
+  (_, inline_policy, inline_value, inline_seen), (_, policy, value, seen) = runs
+  assert inline_seen == [False] * 3 and seen == [True] * 3
+  for a, b in zip(policy.variables + value.variables, inline_policy.variables + inline_value.variables):
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+  mlp, _, _ = make_learner(overlap_value_fit=True)
+  mlp_seen = _record_fit_in_flight_at_policy_step(mlp)
+  mlp.step(random_batch(), 0)
+  mlp.close()
+  assert mlp_seen == [False]
+
+
+def _record_fit_in_flight_at_policy_step(learner):
+  seen, update = [], learner.updater.update
+
+  def recording(*args):
+    seen.append(learner._pending is not None)
+    return update(*args)
+  learner.updater.update = recording
+  return seen
+
+
 def test_vine_q_adds_the_discounted_value_where_a_branch_was_cut(monkeypatch):
   learner, _, value = make_learner()
   rng = np.random.default_rng(1)

@@ -72,9 +72,9 @@ class TRPOLearner:
     self._finished = None   # its info once finished, until the next step reports it
     self._values = tf.function(value_net, reduce_retracing=True)
     self._targets = tf.function(self._targets_impl, reduce_retracing=True)
-    normalizer = getattr(policy, "normalizer", None)   # TF-Agents networks have none
-    self._update_normalizer = None if normalizer is None else tf.function(self._update_normalizer_impl,
-                                                                          reduce_retracing=True)
+    normalizer = getattr(policy, "normalizer", None)   # TF-Agents networks have none; images pass through
+    self._update_normalizer = None if normalizer is None or not normalizer.enabled else \
+        tf.function(self._update_normalizer_impl, reduce_retracing=True)
     self.value_wait_seconds = 0.0   # time step() and wait() spent waiting for an overlapped fit
 
   @property
@@ -87,18 +87,22 @@ class TRPOLearner:
     self.wait()
     fit_info, self._finished = self._finished, None
     targets = self.targets(batch)
+    # The fit reads the value net and the shared normaliser. With no normaliser update to wait for, an
+    # overlapped fit starts now, beside the policy step (same result, the idle core used); not with vine,
+    # whose branches read the value net.
+    fit_now = self._pool is not None and self._update_normalizer is None and batch.vine is None
+    if fit_now:
+      self._start_fit(targets, iteration)
     vine_info = None
     if batch.vine is not None:
       trpo_info, vine_info = self._vine_step(batch.vine, iteration)
     else:
       trpo_info = self.updater.update(targets.obs, targets.actions, targets.advantages, iteration)
     normalizer_kl = None if self._update_normalizer is None else self._update_normalizer(targets.obs)
-    if self._pool is not None:
-      if not tf.executing_eagerly():
-        raise RuntimeError("overlap_value_fit needs eager execution; compile step() only without it")
-      self._pending = self._pool.submit(self.fitter.fit, targets.obs, targets.returns, iteration)
-    else:
+    if self._pool is None:
       fit_info = self.fitter.fit(targets.obs, targets.returns, iteration)
+    elif not fit_now:
+      self._start_fit(targets, iteration)
     return StepInfo(trpo_info, fit_info, targets.explained_variance, vine_info, normalizer_kl)
 
   def targets(self, batch: Batch) -> Targets:
@@ -137,6 +141,11 @@ class TRPOLearner:
     return out
 
   # -- private --------------------------------------------------------------
+
+  def _start_fit(self, targets: Targets, iteration) -> None:
+    if not tf.executing_eagerly():
+      raise RuntimeError("overlap_value_fit needs eager execution; compile step() only without it")
+    self._pending = self._pool.submit(self.fitter.fit, targets.obs, targets.returns, iteration)
 
   def _update_normalizer_impl(self, obs):
     """Updates the observation normaliser with the batch; returns the mean KL it caused on it."""
