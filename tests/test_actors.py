@@ -27,6 +27,27 @@ def test_gaussian_mirror_matches_keras():
     np.testing.assert_allclose(actor.params(obs), policy.dist_params(obs)[0].numpy(), rtol=1e-4, atol=1e-5)
 
 
+def test_state_dependent_std_mirror_matches_keras_and_samples_with_each_states_sigma():
+  policy, _ = build_networks(OBS, gym.spaces.Box(-1, 1, (2,), np.float32),
+                             NetworkConfig(state_dependent_std=True, log_std_init=-0.5))
+  obs = np.random.default_rng(1).normal(0, 4, (64, 6)).astype(np.float32)
+  np.testing.assert_allclose(policy.dist_params(obs)[1].numpy(), -0.5, atol=0.05)   # starts at log_std_init
+  for v in policy.trainable_variables:
+    v.assign(tf.random.normal(v.shape, stddev=0.3, seed=1))
+  mean, log_std = (p.numpy() for p in policy.dist_params(obs))
+  assert log_std.max() == 2.0 and np.ptp(log_std) > 1.0          # clipped above, varies from state to state
+  actor = NumpyMLPActor(policy, seed=0)
+  assert policy.log_std is None and actor.snapshot.log_std is None
+  mirror_mean, mirror_log_std = actor.dist_params(obs)
+  np.testing.assert_allclose(mirror_mean, mean, rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(mirror_log_std, log_std, rtol=1e-4, atol=1e-5)
+  low = int(np.argmin(log_std.sum(axis=1)))                     # a state with small σ: its own σ, not a shared one
+  actor.start_batch(0)
+  draws = actor(np.tile(obs[low:low + 1], (20000, 1)))
+  np.testing.assert_allclose(draws.std(axis=0), np.exp(log_std[low]), rtol=0.03)
+  np.testing.assert_allclose(draws.mean(axis=0), mean[low], atol=0.03 * np.exp(log_std[low]).max())
+
+
 def test_categorical_mirror_matches_keras_and_samples_the_distribution():
   policy = _policy(gym.spaces.Discrete(3))
   obs = np.tile(np.random.default_rng(2).normal(0, 1, (1, 6)).astype(np.float32), (20000, 1))

@@ -13,10 +13,10 @@ from trpo_tf.networks import build_networks
 NET = NetworkConfig(policy_hidden=(5,), value_hidden=(3,), normalize_observations=False)
 
 
-def tiny_policy(action_space, seed=0):
+def tiny_policy(action_space, seed=0, net=NET):
   tf.keras.utils.set_random_seed(seed)
   obs_space = gym.spaces.Box(-1, 1, (3,), np.float32)
-  policy, _ = build_networks(obs_space, action_space, NET)
+  policy, _ = build_networks(obs_space, action_space, net)
   # Move away from the near-zero output init so every parameter block matters.
   for v in policy.trainable_variables:
     v.assign(tf.random.normal(v.shape, stddev=0.5, seed=seed))
@@ -56,9 +56,14 @@ def categorical_fisher_by_enumeration(policy, obs):
   return fisher / obs.shape[0]
 
 
+@pytest.mark.parametrize("state_dependent_std", [False, True])
 @pytest.mark.parametrize("mode", FVP_MODES)
-def test_gaussian_fvp_equals_explicit_hessian(mode):
-  policy, obs = tiny_policy(gym.spaces.Box(-1, 1, (2,), np.float32))
+def test_gaussian_fvp_equals_explicit_hessian(mode, state_dependent_std):
+  net = NetworkConfig(**dict(NET.__dict__, state_dependent_std=state_dependent_std))
+  policy, obs = tiny_policy(gym.spaces.Box(-1, 1, (2,), np.float32), net=net)
+  if state_dependent_std:   # log σ varies from state to state, inside its clip range
+    log_std = policy.dist_params(obs)[1].numpy()
+    assert np.ptp(log_std, axis=0).min() > 0.1 and -5 < log_std.min() and log_std.max() < 2
   fisher = kl_hessian_double_backward(policy, obs)
   old = policy.dist_params(obs)
   fvp = make_fvp(policy, obs, old, damping=0.0, mode=mode)

@@ -108,7 +108,10 @@ class NetworkConfig:
   policy_hidden: Tuple[int, ...] = _field((64, 64), "hidden layer sizes of the policy MLP [sb3]")
   value_hidden: Tuple[int, ...] = _field((64, 64), "hidden layer sizes of the value MLP [sb3]")
   activation: str = _field("tanh", "MLP activation: tanh, relu or elu [sb3]")
-  log_std_init: float = _field(0.0, "initial log σ of the Gaussian policy (state-independent) [sb3]")
+  log_std_init: float = _field(0.0, "initial log σ of the Gaussian policy [sb3]")
+  state_dependent_std: bool = _field(False, "log σ from a linear layer on the policy's features, clipped to "
+                                            "[-5, 2] (networks.LOG_STD_RANGE), instead of one learned vector "
+                                            "([paper] §7: state-independent) [here]")
   normalize_observations: bool = _field(True, "running mean/std observation normaliser inside the "
                                               "networks (exported with them) [zoo]")
   obs_clip: float = _field(10.0, "normalised observations are clipped to ±obs_clip [zoo]")

@@ -133,7 +133,7 @@ class TRPOLearner:
     if info.vine is not None:
       out.update({"vine/states": float(info.vine.states), "vine/branch_steps": float(info.vine.branch_steps),
                   "vine/q_spread_within_state": float(info.vine.q_spread_within_state)})
-    if hasattr(self.policy, "log_std"):
+    if getattr(self.policy, "log_std", None) is not None:   # a state-independent log σ
       out["policy/log_std_mean"] = float(tf.reduce_mean(tf.convert_to_tensor(self.policy.log_std)))
     if info.value_fit is not None:
       out["value/loss_before_fit"] = float(info.value_fit.loss_before)

@@ -80,20 +80,37 @@ class Policy(keras.Model):
     return self.head.mode(self.dist_params(obs))
 
 
+# A state-dependent log σ is clipped to this range [here]: σ in [0.0067, 7.4], so the KL and the
+# Fisher's 1/σ² stay finite however far the layer's output drifts.
+LOG_STD_RANGE = (-5.0, 2.0)
+
+
 class GaussianMLPPolicy(Policy):
-  """Diagonal Gaussian with state-independent log σ (paper §7), on any trunk."""
+  """Diagonal Gaussian on any trunk. log σ is one learned vector (state-independent, paper §7), or with
+  `state_dependent_std` a linear layer on the trunk's features clipped to LOG_STD_RANGE (then `log_std`
+  is None and `log_std_layer` holds it); both start at log_std_init."""
 
   head = DiagGaussianHead()
 
-  def __init__(self, normalizer, trunk, action_dim: int, log_std_init: float = 0.0, **kwargs):
+  def __init__(self, normalizer, trunk, action_dim: int, log_std_init: float = 0.0,
+               state_dependent_std: bool = False, **kwargs):
     super().__init__(normalizer, trunk, **kwargs)
     self.mean_layer = keras.layers.Dense(
         action_dim, name="mean", kernel_initializer=keras.initializers.Orthogonal(0.01))
-    self.log_std = self.add_weight(shape=(action_dim,), name="log_std",
-                                   initializer=keras.initializers.Constant(log_std_init))
+    self.log_std, self.log_std_layer = None, None
+    if state_dependent_std:
+      self.log_std_layer = keras.layers.Dense(
+          action_dim, name="log_std", kernel_initializer=keras.initializers.Orthogonal(0.01),
+          bias_initializer=keras.initializers.Constant(log_std_init))
+    else:
+      self.log_std = self.add_weight(shape=(action_dim,), name="log_std",
+                                     initializer=keras.initializers.Constant(log_std_init))
 
   def dist_params(self, obs):
-    mean = self.mean_layer(self.trunk(self.normalizer(obs)))
+    features = self.trunk(self.normalizer(obs))
+    mean = self.mean_layer(features)
+    if self.log_std_layer is not None:
+      return mean, tf.clip_by_value(self.log_std_layer(features), *LOG_STD_RANGE)
     return mean, tf.zeros_like(mean) + tf.cast(self.log_std, mean.dtype)
 
 
@@ -138,6 +155,7 @@ def build_networks(observation_space: gym.Space, action_space: gym.Space, net) -
     value_trunk = mlp(net.value_hidden, net.activation, "value_trunk")
   if isinstance(action_space, gym.spaces.Box):
     policy = GaussianMLPPolicy(normalizer, policy_trunk, int(np.prod(action_space.shape)), net.log_std_init,
+                               net.state_dependent_std,
                                name="policy")
   elif isinstance(action_space, gym.spaces.Discrete):
     policy = CategoricalMLPPolicy(normalizer, policy_trunk, int(action_space.n), name="policy")

@@ -14,8 +14,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from trpo_tf.networks import CategoricalMLPPolicy, GaussianMLPPolicy
-from trpo_tf.sampling.numpy_policy import ACTIVATIONS, NumpySampler, PolicySnapshot, dist_inputs
+from trpo_tf.networks import LOG_STD_RANGE, CategoricalMLPPolicy, GaussianMLPPolicy
+from trpo_tf.sampling.numpy_policy import ACTIVATIONS, NumpySampler, PolicySnapshot, dist_inputs, dist_outputs
 
 
 
@@ -74,11 +74,9 @@ class NumpyMLPActor:
     return dist_inputs(self.snapshot, obs)
 
   def dist_params(self, obs: np.ndarray):
-    """(mean, log_std) broadcast to the batch, or (logits,): the Keras policy's dist_params in numpy."""
-    out = self.params(obs)
-    if self.snapshot.log_std is None:
-      return (out,)
-    return out, np.broadcast_to(self.snapshot.log_std, out.shape)
+    """(mean, log_std) per row, or (logits,): the Keras policy's dist_params in numpy."""
+    out, log_std = dist_outputs(self.snapshot, obs)
+    return (out,) if log_std is None else (out, log_std)
 
   def __call__(self, obs: np.ndarray) -> np.ndarray:
     return self._sampler(obs)
@@ -94,10 +92,14 @@ def policy_snapshot(policy) -> PolicySnapshot:
                   np.float32(norm.clip))
   gaussian = isinstance(policy, GaussianMLPPolicy)
   out = policy.mean_layer if gaussian else policy.logits_layer
+  std_layer = policy.log_std_layer if gaussian else None
   return PolicySnapshot(activation=policy.trunk.layers[0].activation.__name__,
                         layers=[(np.asarray(layer.kernel), np.asarray(layer.bias)) for layer in policy.trunk.layers],
                         out=(np.asarray(out.kernel), np.asarray(out.bias)),
-                        log_std=np.asarray(policy.log_std) if gaussian else None, normalizer=normalizer)
+                        log_std=np.asarray(policy.log_std) if gaussian and std_layer is None else None,
+                        normalizer=normalizer,
+                        log_std_layer=None if std_layer is None else
+                        (np.asarray(std_layer.kernel), np.asarray(std_layer.bias), LOG_STD_RANGE))
 
 
 def supports_numpy(policy) -> bool:

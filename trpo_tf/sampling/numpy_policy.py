@@ -28,12 +28,20 @@ class PolicySnapshot(NamedTuple):
   activation: str
   layers: Sequence[Tuple[np.ndarray, np.ndarray]]   # hidden (kernel, bias), float32
   out: Tuple[np.ndarray, np.ndarray]                # Gaussian mean or logits layer
-  log_std: Optional[np.ndarray]                     # None: categorical
+  log_std: Optional[np.ndarray]                     # None: categorical, or a state-dependent log σ
   normalizer: Optional[Tuple[np.ndarray, np.ndarray, np.float32]]   # (mean, std, clip), or None
+  # A state-dependent log σ: (kernel, bias, (low, high)) of its layer on the trunk's features and its clip.
+  log_std_layer: Optional[Tuple[np.ndarray, np.ndarray, Tuple[float, float]]] = None
 
 
 def dist_inputs(snapshot: PolicySnapshot, obs: np.ndarray, row_invariant: bool = False) -> np.ndarray:
   """Gaussian mean or logits for a batch of raw observations (see the module docstring for row_invariant)."""
+  return dist_outputs(snapshot, obs, row_invariant)[0]
+
+
+def dist_outputs(snapshot: PolicySnapshot, obs: np.ndarray,
+                 row_invariant: bool = False) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+  """(Gaussian mean or logits, log σ per row, or None for a categorical policy)."""
   x = np.asarray(obs, np.float32)
   if snapshot.normalizer is not None:
     mean, std, clip = snapshot.normalizer
@@ -42,7 +50,11 @@ def dist_inputs(snapshot: PolicySnapshot, obs: np.ndarray, row_invariant: bool =
   matmul = (lambda a, b: np.einsum("ij,jk->ik", a, b)) if row_invariant else np.matmul
   for kernel, bias in snapshot.layers:
     x = act(matmul(x, kernel) + bias)
-  return matmul(x, snapshot.out[0]) + snapshot.out[1]
+  out = matmul(x, snapshot.out[0]) + snapshot.out[1]
+  if snapshot.log_std_layer is not None:
+    kernel, bias, (low, high) = snapshot.log_std_layer
+    return out, np.clip(matmul(x, kernel) + bias, low, high)
+  return out, None if snapshot.log_std is None else np.broadcast_to(snapshot.log_std, out.shape)
 
 
 class NumpySampler:
@@ -56,17 +68,18 @@ class NumpySampler:
 
   def set_snapshot(self, snapshot: PolicySnapshot) -> None:
     self.snapshot = snapshot
-    self._std = None if snapshot.log_std is None else np.exp(snapshot.log_std)
+    self._std = None if snapshot.log_std is None else np.exp(snapshot.log_std)   # state-independent σ
 
   def start_batch(self, vector_step: int) -> None:
     self._rng = np.random.default_rng([self.seed, vector_step])
 
   def __call__(self, obs: np.ndarray) -> np.ndarray:
-    out = dist_inputs(self.snapshot, obs, self.row_invariant)
+    out, log_std = dist_outputs(self.snapshot, obs, self.row_invariant)
     rows = slice(self.offset, self.offset + len(out))
     total = self.total_rows or len(out)
-    if self._std is not None:
+    if log_std is not None:
       noise = self._rng.standard_normal((total,) + out.shape[1:], np.float32)[rows]
-      return (out + self._std * noise).astype(np.float32)
+      std = self._std if self._std is not None else np.exp(log_std)
+      return (out + std * noise).astype(np.float32)
     gumbel = self._rng.gumbel(size=(total,) + out.shape[1:])[rows]
     return np.argmax(out + gumbel, axis=-1).astype(np.int32)   # Gumbel-max
