@@ -9,7 +9,8 @@ Signatures (all outputs batch-major, inputs checked in the graph because TF
 Serving does not validate shapes):
   serving_default  observations → actions          (deterministic: mean / argmax)
   sample           observations, seed → actions    (stochastic, one int64 seed per row)
-  distribution     observations → mean, log_std    (Gaussian, log_std broadcast to the batch)
+  distribution     observations → mean, log_std    (Gaussian, log_std per row: broadcast, or the
+                                                    state-dependent σ of --state_dependent_std)
                    observations → logits, probabilities  (categorical)
 Observation normalisation and action clipping are inside the model, as trained.
 Discrete actions are int64, continuous ones float32.
