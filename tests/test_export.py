@@ -203,6 +203,21 @@ def test_bad_inputs_name_the_expected_shape_and_dtype(exported):
     serve(observations=tf.constant(np.zeros((4, 11))))
 
 
+def test_a_state_dependent_sigma_is_served_per_row(tmp_path):
+  obs_space, act_space = CASES["gaussian"]
+  tf.keras.utils.set_random_seed(0)
+  policy, _ = build_networks(obs_space, act_space, NetworkConfig(state_dependent_std=True))
+  for v in policy.trainable_variables:
+    v.assign(tf.random.normal(v.shape, stddev=0.3, seed=0))
+  version = export_policy(policy, obs_space, act_space, str(tmp_path), {"env_id": ENV_IDS["gaussian"]})
+  obs = np.random.default_rng(0).normal(0.0, 2.0, (32,) + obs_space.shape).astype(np.float32)
+  served = tf.saved_model.load(version).signatures["distribution"](observations=tf.constant(obs))
+  mean, log_std = (p.numpy() for p in policy.dist_params(obs))
+  assert np.ptp(log_std, axis=0).min() > 0.1                      # σ differs from row to row
+  np.testing.assert_allclose(served["log_std"].numpy(), log_std, rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(served["mean"].numpy(), mean, rtol=1e-5, atol=1e-5)
+
+
 def test_image_observations_stay_uint8(tmp_path):
   obs_space = gym.spaces.Box(0, 255, (6, 6), np.uint8)
   policy = trained_like_policy(gym.spaces.Box(0, 255, (6, 6), np.uint8), gym.spaces.Discrete(3))
