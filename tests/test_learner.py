@@ -55,6 +55,32 @@ def test_targets_are_the_valid_rows_with_their_gae():
   np.testing.assert_allclose(float(targets.explained_variance), explained, rtol=1e-6)
 
 
+def test_returns_targets_are_discounted_returns_bootstrapped_only_where_cut():
+  tf.keras.utils.set_random_seed(0)
+  policy, value = build_networks(OBS, ACT, NetworkConfig(policy_hidden=(16,), value_hidden=(16,)))
+  learner = TRPOLearner(policy, value, TRPOConfig(value_targets="returns", gamma=0.9), 0)
+  batch = random_batch()
+  T, N = batch.valid.shape
+  values = value(batch.obs.reshape(T * N, 3)).numpy().astype(np.float64).reshape(T, N)
+  last = value(batch.last_obs).numpy().astype(np.float64)
+  expected = np.zeros((T, N))
+  for n in range(N):   # by hand, backwards: r + γ·(0 at a termination, V where cut, else the next return)
+    for t in reversed(range(T)):
+      if not batch.valid[t, n]:
+        continue
+      following = 0.0 if batch.terminated[t, n] else \
+          (values[t + 1, n] if t + 1 < T else last[n]) if batch.truncated[t, n] or t == T - 1 else expected[t + 1, n]
+      expected[t, n] = batch.rewards[t, n] + 0.9 * following
+  targets = learner.targets(batch)
+  mask = batch.valid.reshape(-1)
+  np.testing.assert_allclose(targets.returns.numpy(), expected.reshape(-1)[mask], rtol=1e-5, atol=1e-6)
+  tf.keras.utils.set_random_seed(0)   # the same networks, λ-return targets: the advantages stay GAE(λ)'s
+  policy, value = build_networks(OBS, ACT, NetworkConfig(policy_hidden=(16,), value_hidden=(16,)))
+  gae_targets = TRPOLearner(policy, value, TRPOConfig(gamma=0.9), 0).targets(batch)
+  np.testing.assert_array_equal(gae_targets.advantages.numpy(), targets.advantages.numpy())
+  assert not np.allclose(gae_targets.returns.numpy(), targets.returns.numpy())
+
+
 def test_step_updates_policy_normaliser_and_value():
   learner, policy, value = make_learner()
   batch = random_batch()

@@ -81,6 +81,9 @@ class TRPOConfig:
   normalize_advantages: bool = _field(True, "standardise advantages over each batch [sb3]")
   value_learning_rate: float = _field(1e-3, "Adam learning rate of the value (baseline) fit [zoo]")
   value_epochs: int = _field(20, "passes over the batch per value fit [zoo] n_critic_updates")
+  value_targets: str = _field("gae", "what the value fit regresses on: gae (V + the GAE(λ) advantage, the "
+                                     "λ-return [sb3]) or returns (discounted returns, bootstrapped only where "
+                                     "an episode was cut: [paper] §7's Monte-Carlo baseline)")
   value_minibatch: int = _field(128, "minibatch size of the value fit [zoo] batch_size")
   entropy_coef: float = _field(0.0, "c in the optional c·mean H(π_θ) bonus of the single-path surrogate, "
                                     "against entropy collapse ([paper]: none, i.e. 0)")
@@ -99,6 +102,7 @@ class TRPOConfig:
     _check(0 <= self.gae_lambda <= 1, f"gae_lambda must be in [0, 1], got {self.gae_lambda}")
     _check(self.value_learning_rate > 0, f"value_learning_rate must be > 0, got {self.value_learning_rate}")
     _check(self.value_epochs >= 0, f"value_epochs must be >= 0, got {self.value_epochs}")
+    _check(self.value_targets in ("gae", "returns"), f"value_targets must be gae or returns, got {self.value_targets!r}")
     _check(self.value_minibatch >= 1, f"value_minibatch must be >= 1, got {self.value_minibatch}")
     _check(self.entropy_coef >= 0, f"entropy_coef must be >= 0, got {self.entropy_coef}")
 

@@ -163,6 +163,9 @@ class TRPOLearner:
                  self.config.gae_lambda)
     mask = tf.reshape(tf.cast(valid, tf.bool), [-1])
     flat_actions = tf.reshape(actions, [-1] + actions.shape[2:].as_list())
+    if self.config.value_targets == "returns":   # λ = 1: the discounted return, V only where a segment was cut
+      result = result._replace(returns=gae(rewards, values, last_values, terminated, truncated, valid,
+                                           self.config.gamma, 1.0).returns)
     returns = tf.boolean_mask(tf.reshape(result.returns, [-1]), mask)
     predicted = tf.boolean_mask(tf.reshape(values, [-1]), mask)
     return Targets(obs=tf.boolean_mask(flat_obs, mask), actions=tf.boolean_mask(flat_actions, mask),

@@ -42,7 +42,7 @@ _KEYWORDS = {"max_kl": "max_kl", "cg_iters": "cg_iters", "cg_damping": "cg_dampi
              "gae_lambda": "gae_lambda",
              "normalize_advantages": "normalize_advantages", "value_learning_rate": "value_learning_rate",
              "value_epochs": "value_epochs", "value_minibatch": "value_minibatch",
-             "entropy_regularization": "entropy_coef"}
+             "value_targets": "value_targets", "entropy_regularization": "entropy_coef"}
 
 
 class TRPOLossExtra(NamedTuple):
@@ -83,8 +83,8 @@ class TRPOAgent(tf_agent.TFAgent):
                discount_factor: Optional[float] = None, gae_lambda: Optional[float] = None,
                normalize_advantages: Optional[bool] = None,
                value_learning_rate: Optional[float] = None, value_epochs: Optional[int] = None,
-               value_minibatch: Optional[int] = None, entropy_regularization: Optional[float] = None,
-               config: Optional[TRPOConfig] = None, debug_summaries: bool = False,
+               value_minibatch: Optional[int] = None, value_targets: Optional[str] = None,
+               entropy_regularization: Optional[float] = None, config: Optional[TRPOConfig] = None, debug_summaries: bool = False,
                summarize_grads_and_vars: bool = False, train_step_counter: Optional[tf.Variable] = None,
                seed: int = 0, name: str = "TRPOAgent"):
     tf.Module.__init__(self, name=name)
@@ -93,7 +93,7 @@ class TRPOAgent(tf_agent.TFAgent):
                     line_search_shrink=line_search_shrink, line_search_accept_ratio=line_search_accept_ratio,
                     discount_factor=discount_factor, gae_lambda=gae_lambda,
                     normalize_advantages=normalize_advantages, value_learning_rate=value_learning_rate,
-                    value_epochs=value_epochs, value_minibatch=value_minibatch,
+                    value_epochs=value_epochs, value_minibatch=value_minibatch, value_targets=value_targets,
                     entropy_regularization=entropy_regularization)
     self._config = dataclasses.replace(config or TRPOConfig(), **{
         _KEYWORDS[k]: v for k, v in keywords.items() if v is not None})
