@@ -6,7 +6,8 @@
 
 For each window of agent steps: the training return (per life with --terminal_on_life_loss),
 the policy entropy and the episode length, each the mean of the iterations in the window
-(iterations where no episode ended are skipped for return and length). Used for issue 12's
+(iterations where no episode ended are skipped for return and length); a last window the
+run covers less than half of is left out. Used for issue 12's
 learning parity of the EnvPool backend on Breakout (benchmarks/results/README.md).
 """
 
@@ -33,6 +34,9 @@ def windows(path: str, window: int) -> Dict[int, Dict[str, float]]:
     for name, column in COLUMNS:
       if r.get(column):
         out.setdefault(w, {}).setdefault(name, []).append(float(r[column]))
+  last = (int(rows[-1]["env_steps"]) - 1) // window
+  if int(rows[-1]["env_steps"]) - last * window < window // 2:   # a last window the run barely entered
+    out.pop(last, None)
   return {w: {name: float(np.mean(v)) for name, v in cols.items()} for w, cols in out.items()}
 
 
@@ -66,7 +70,10 @@ def main():
     for path, label in zip(args.progress, labels):
       with open(path, newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["episode/return_recent20"]]
-      ax.plot([4 * int(r["env_steps"]) for r in rows], [float(r["episode/return_recent20"]) for r in rows], label=label)
+      frames, returns = [4 * int(r["env_steps"]) for r in rows], [float(r["episode/return_recent20"]) for r in rows]
+      line, = ax.plot(frames, returns, alpha=0.25)
+      smooth = np.convolve(returns, np.ones(25) / 25, mode="valid")   # 25 iterations
+      ax.plot(frames[24:], smooth, color=line.get_color(), label=f"{label} (mean of 25 iterations)")
     ax.set_xlabel("frames")
     ax.set_ylabel("training return (recent 20 episodes)")
     ax.grid(alpha=0.3)
