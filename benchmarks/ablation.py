@@ -89,10 +89,14 @@ def table(preset: str, rows: Dict[str, List[Row]]) -> str:
 def learning_config(config: dict) -> dict:
   """What a run learns with: its config (today's defaults for fields added since) without the "run" section."""
   from trpo_tf.config import ExperimentConfig
-  known = {f.name: {g.name for g in dataclasses.fields(f.type)} for f in dataclasses.fields(ExperimentConfig)}
+  fields = {f.name: {g.name: g for g in dataclasses.fields(f.type)} for f in dataclasses.fields(ExperimentConfig)}
   full = ExperimentConfig.from_dict({section: {k: v for k, v in config.get(section, {}).items() if k in names}
-                                     for section, names in known.items()}).to_dict()
+                                     for section, names in fields.items()}).to_dict()
   full.pop("run")
+  for section, values in full.items():   # 1 and 1.0 are one setting of a float field
+    for key, value in values.items():
+      if isinstance(fields[section][key].default, float) and isinstance(value, int) and not isinstance(value, bool):
+        values[key] = float(value)
   return json.loads(json.dumps(full))   # tuples as JSON lists, as config.json holds them
 
 
@@ -217,8 +221,12 @@ def main():
           trained = json.load(f)
         key = config_key(trained)
         configs[preset].setdefault(key, learning_config(trained))
-        rows[(name, r.seed)] = Row(name, flags, r.seed, r.eval_mean, area_under_curve(r), r.train_seconds,
-                                   r.run_dir, r.env_steps, key)
+        # A run of an older config is its own row, as its recorded rows are (recorded_rows), unless it
+        # replaces a row recorded before rows had keys (most likely its own).
+        legacy = rows.get((name, r.seed))
+        label = name if key == keys[preset][name] or (legacy is not None and not legacy.config) else f"{name}@{key}"
+        rows[(label, r.seed)] = Row(label, flags, r.seed, r.eval_mean, area_under_curve(r), r.train_seconds,
+                                    r.run_dir, r.env_steps, key)
     by_variant: Dict[str, List[Row]] = {}
     for (name, _), row in sorted(rows.items(), key=lambda kv: (_order(kv[0][0], variants, recorded[preset]), kv[0][1])):
       curve = row.curve or os.path.join(CURVES, f"{os.path.basename(run_dir(preset, row.seed, args.steps, tag.get(name, name)))}.csv")

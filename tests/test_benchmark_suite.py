@@ -210,3 +210,36 @@ def test_a_recorded_row_of_an_older_config_becomes_its_own_variant(tmp_path, mon
   assert sorted(rows) == [("other", 0), ("preset", 0), ("preset", 2), (f"preset@{then}", 1)]
   assert rows[f"preset@{then}", 1].flags == "(recorded with gamma=0.5)"
   assert rows["preset", 0].config == now and rows["preset", 2].config == ""
+
+
+def test_ablation_report_keeps_a_run_of_an_older_config_out_of_todays_row(runs, tmp_path, monkeypatch):
+  """--report_only with a kl02 run of today's config (seed 0) and one trained before a preset change (seed 1)."""
+  import ablation
+  results = tmp_path / "results"
+  monkeypatch.setattr(ablation, "RESULTS", str(results))
+  monkeypatch.setattr(ablation, "CURVES", str(tmp_path / "curves"))
+  for seed, gamma, final in ((0, None, 3600.0), (1, 0.5, 1200.0)):
+    config = _today(seed)
+    config["trpo"]["max_kl"] = 0.02
+    if gamma is not None:
+      config["trpo"]["gamma"] = gamma
+    path = suite.run_dir("hopper", seed, 1000, "kl02")
+    _fake_run(path, config)
+    with open(os.path.join(path, "eval.json"), "w") as f:
+      json.dump({"mean_return": final, "std_return": 1.0, "env_steps": 1000}, f)
+    with open(os.path.join(path, "progress.csv"), "w") as f:
+      f.write("iteration,env_steps,wall_seconds,episode/return\n1,500,1.0,10.0\n2,1000,2.0,20.0\n")
+  monkeypatch.setattr(sys, "argv", ["ablation.py", "--envs", "hopper", "--seeds", "0,1", "--steps", "1000",
+                                    "--variant", "kl02=--max_kl=0.02", "--report_only"])
+  ablation.main()
+  import csv
+  with open(results / "ablations" / "hopper.csv") as f:
+    rows = {(r["variant"], r["seed"]): r for r in csv.DictReader(f)}
+  older = ablation.config_key(json.load(open(os.path.join(suite.run_dir("hopper", 1, 1000, "kl02"), "config.json"))))
+  assert sorted(rows) == [("kl02", "0"), (f"kl02@{older}", "1")]
+  assert rows["kl02", "0"]["eval_mean_return"] == "3600.0" and rows[f"kl02@{older}", "1"]["config"] == older
+  configs = json.loads((results / "ablations" / "hopper.configs.json").read_text())
+  assert configs[older]["trpo"]["gamma"] == 0.5 and configs[rows["kl02", "0"]["config"]]["trpo"]["max_kl"] == 0.02
+  ablation.main()   # again, from the CSV it wrote: the same two rows
+  with open(results / "ablations" / "hopper.csv") as f:
+    assert sorted((r["variant"], r["seed"]) for r in csv.DictReader(f)) == sorted(rows)
