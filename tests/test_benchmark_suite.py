@@ -235,7 +235,8 @@ def test_ablation_report_keeps_a_run_of_an_older_config_out_of_todays_row(runs, 
   import csv
   with open(results / "ablations" / "hopper.csv") as f:
     rows = {(r["variant"], r["seed"]): r for r in csv.DictReader(f)}
-  older = ablation.config_key(json.load(open(os.path.join(suite.run_dir("hopper", 1, 1000, "kl02"), "config.json"))))
+  with open(os.path.join(suite.run_dir("hopper", 1, 1000, "kl02"), "config.json")) as f:
+    older = ablation.config_key(json.load(f))
   assert sorted(rows) == [("kl02", "0"), (f"kl02@{older}", "1")]
   assert rows["kl02", "0"]["eval_mean_return"] == "3600.0" and rows[f"kl02@{older}", "1"]["config"] == older
   configs = json.loads((results / "ablations" / "hopper.configs.json").read_text())
