@@ -20,7 +20,8 @@ marked "recorded"), and each finished run's curve is kept in results/curves/ for
 the PNG. --retrain ignores recorded rows. Each row also records a key of the config its run learned
 with (every section but "run"; the configs themselves in <preset>.configs.json): a recorded row whose
 key is not what its variant builds today (a preset changed since) is shown as its own variant,
-NAME@KEY, and its seed is trained again under NAME, so one row never mixes two configs.
+NAME@KEY, and its seed is trained again under NAME, so one row never mixes two configs; so is a
+reused run of an older config (--report_only), unless it replaces a row recorded before keys.
 """
 
 import argparse
