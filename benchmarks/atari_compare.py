@@ -22,12 +22,16 @@ import numpy as np
 COLUMNS = (("return", "episode/return"), ("entropy", "trpo/entropy"), ("length", "episode/length"))
 
 
-def windows(path: str, window: int) -> Dict[int, Dict[str, float]]:
-  """Window index → column → mean over the window's iterations (empty cells skipped)."""
+def read_rows(path: str) -> List[Dict[str, str]]:
   with open(path, newline="") as f:
     rows = list(csv.DictReader(f))
   if not rows:
     raise SystemExit(f"error: {path} has no rows")
+  return rows
+
+
+def windows(rows: List[Dict[str, str]], window: int) -> Dict[int, Dict[str, float]]:
+  """Window index → column → mean over the window's iterations (empty cells skipped)."""
   out: Dict[int, Dict[str, List[float]]] = {}
   for r in rows:
     w = (int(r["env_steps"]) - 1) // window
@@ -53,7 +57,8 @@ def main():
   missing = [p for p in args.progress if not os.path.exists(p)]
   if missing:
     raise SystemExit(f"error: no such file: {missing[0]}")
-  runs = [windows(p, args.window) for p in args.progress]
+  progress = [read_rows(p) for p in args.progress]
+  runs = [windows(rows, args.window) for rows in progress]
   shared = sorted(set.intersection(*(set(r) for r in runs)))
   header = " | ".join(f"{label} {name}" for name, _ in COLUMNS for label in labels)
   print(f"| agent steps | {header} |")
@@ -67,9 +72,8 @@ def main():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
-    for path, label in zip(args.progress, labels):
-      with open(path, newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["episode/return_recent20"]]
+    for all_rows, label in zip(progress, labels):
+      rows = [r for r in all_rows if r["episode/return_recent20"]]
       frames, returns = [4 * int(r["env_steps"]) for r in rows], [float(r["episode/return_recent20"]) for r in rows]
       line, = ax.plot(frames, returns, alpha=0.25)
       smooth = np.convolve(returns, np.ones(25) / 25, mode="valid")   # 25 iterations
