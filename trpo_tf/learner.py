@@ -8,8 +8,8 @@
 Every piece is TensorFlow, so the same step serves the native loop (trainer.py,
 numpy batches, eager glue around compiled pieces) and TF-Agents' TRPOAgent
 (tensors, possibly inside `common.function`). With `overlap_value_fit` the fit
-runs in a background thread beside the policy step and the loop's next sampling
-(which never reads V); the next `step` waits for it first.
+runs in a background thread and overlaps the loop's next sampling (which never
+reads V); the next `step` waits for it first.
 """
 
 import concurrent.futures
@@ -75,7 +75,6 @@ class TRPOLearner:
     normalizer = getattr(policy, "normalizer", None)   # TF-Agents networks have none; images pass through
     self._update_normalizer = None if normalizer is None or not normalizer.enabled else \
         tf.function(self._update_normalizer_impl, reduce_retracing=True)
-    self._normalized_after_update = tf.function(self._normalized_after_update_impl, reduce_retracing=True)
     self.value_wait_seconds = 0.0   # time step() and wait() spent waiting for an overlapped fit
 
   @property
@@ -88,13 +87,12 @@ class TRPOLearner:
     self.wait()
     fit_info, self._finished = self._finished, None
     targets = self.targets(batch)
-    # An overlapped fit starts now, beside the policy step (same result, the idle core used): it fits on
-    # the observations as the normaliser will map them once updated with this batch (the update itself
-    # follows the policy step, which must see the old statistics), so it never reads the shared
-    # normaliser. Not with vine, whose branches read the value net during the step.
-    fit_now = self._pool is not None and batch.vine is None
+    # The fit reads the value net and the shared normaliser. With no normaliser update to wait for, an
+    # overlapped fit starts now, beside the policy step (same result, the idle core used); not with vine,
+    # whose branches read the value net.
+    fit_now = self._pool is not None and self._update_normalizer is None and batch.vine is None
     if fit_now:
-      self._start_fit(targets, iteration, normalized=self._update_normalizer is not None)
+      self._start_fit(targets, iteration)
     vine_info = None
     if batch.vine is not None:
       trpo_info, vine_info = self._vine_step(batch.vine, iteration)
@@ -144,17 +142,10 @@ class TRPOLearner:
 
   # -- private --------------------------------------------------------------
 
-  def _start_fit(self, targets: Targets, iteration, normalized: bool = False) -> None:
+  def _start_fit(self, targets: Targets, iteration) -> None:
     if not tf.executing_eagerly():
       raise RuntimeError("overlap_value_fit needs eager execution; compile step() only without it")
-    obs = self._normalized_after_update(targets.obs) if normalized else targets.obs
-    self._pending = self._pool.submit(self.fitter.fit, obs, targets.returns, iteration, normalized)
-
-  def _normalized_after_update_impl(self, obs):
-    """The batch as the normaliser maps it after `update(obs)`, computed without updating it."""
-    normalizer = self.policy.normalizer
-    mean, var, _ = normalizer.statistics_after(obs)
-    return normalizer.normalize(obs, mean, var)
+    self._pending = self._pool.submit(self.fitter.fit, targets.obs, targets.returns, iteration)
 
   def _update_normalizer_impl(self, obs):
     """Updates the observation normaliser with the batch; returns the mean KL it caused on it."""

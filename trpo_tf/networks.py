@@ -138,11 +138,7 @@ class ValueNetwork(keras.Model):
     self.out = keras.layers.Dense(1, name="value", kernel_initializer=keras.initializers.Orthogonal(1.0))
 
   def call(self, obs):
-    return self.head(self.normalizer(obs))
-
-  def head(self, normalized_obs):
-    """V from observations the normaliser has already mapped (the overlapped fit's input)."""
-    return tf.squeeze(self.out(self.trunk(normalized_obs)), axis=-1)
+    return tf.squeeze(self.out(self.trunk(self.normalizer(obs))), axis=-1)
 
 
 def build_networks(observation_space: gym.Space, action_space: gym.Space, net) -> Tuple[Policy, ValueNetwork]:

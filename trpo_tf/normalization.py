@@ -31,39 +31,30 @@ class ObservationNormalizer(keras.layers.Layer):
                                  dtype="float64", name="count")
 
   def call(self, x):
-    return self.normalize(x, self.mean, self.var)
-
-  def normalize(self, x, mean, var):
-    """What `call` computes, with the statistics (mean, var) given rather than read from the layer."""
     x = tf.cast(x, tf.float32)
     if not self.enabled:
       return x
-    std = tf.sqrt(tf.cast(var, tf.float32) + self.epsilon)
-    return tf.clip_by_value((x - tf.cast(mean, tf.float32)) / std, -self.clip, self.clip)
+    mean = tf.cast(self.mean, tf.float32)
+    std = tf.sqrt(tf.cast(self.var, tf.float32) + self.epsilon)
+    return tf.clip_by_value((x - mean) / std, -self.clip, self.clip)
 
-  def statistics_after(self, batch):
-    """(mean, var, count) as `update(batch)` would leave them, without changing the layer.
+  def update(self, batch) -> None:
+    """Folds a batch [n, *shape] of raw observations into the statistics.
 
     TensorFlow ops (float64), so it runs eagerly or inside a compiled train step.
     Rows with a non-finite value are skipped; an empty batch changes nothing.
     """
-    old = (tf.convert_to_tensor(self.mean), tf.convert_to_tensor(self.var), tf.convert_to_tensor(self.count))
     if not self.enabled:
-      return old
+      return
     x = tf.cast(batch, tf.float64)
     flat = tf.reshape(x, [-1, int(np.prod(self.mean.shape))])
     x = tf.boolean_mask(x, tf.reduce_all(tf.math.is_finite(flat), axis=1))
     n = tf.cast(tf.shape(x)[0], tf.float64)
-    return tf.cond(
+    old = (tf.convert_to_tensor(self.mean), tf.convert_to_tensor(self.var), tf.convert_to_tensor(self.count))
+    mean, var, count = tf.cond(
         n > 0,
         lambda: merge_moments(*old, tf.reduce_mean(x, axis=0), tf.math.reduce_variance(x, axis=0), n),
         lambda: old)
-
-  def update(self, batch) -> None:
-    """Folds a batch [n, *shape] of raw observations into the statistics."""
-    if not self.enabled:
-      return
-    mean, var, count = self.statistics_after(batch)
     self.mean.assign(mean)
     self.var.assign(var)
     self.count.assign(count)

@@ -20,38 +20,33 @@ class ValueFitter:
     self.value_net, self.epochs, self.minibatch, self.seed = value_net, epochs, minibatch, seed
     self.optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
     self.optimizer.build(value_net.trainable_variables)
-    self._fits = {}   # compiled fits: on raw observations (V = value_net) and on normalised ones (its head)
+    self._fit = None
 
-  def fit(self, obs: np.ndarray, returns: np.ndarray, iteration: int, normalized: bool = False) -> ValueFitInfo:
-    """`normalized`: `obs` went through the value net's normaliser already, so the fit never reads it
-    (the learner's overlapped fit, which starts before the normaliser's update is applied)."""
+  def fit(self, obs: np.ndarray, returns: np.ndarray, iteration: int) -> ValueFitInfo:
     obs = tf.convert_to_tensor(obs)   # float32 vectors or uint8 images
-    if normalized not in self._fits:  # one trace for any batch size
-      predict = self.value_net.head if normalized else self.value_net
-      self._fits[normalized] = tf.function(
-          lambda o, r, i: self._fit_impl(predict, o, r, i), input_signature=[
-              tf.TensorSpec([None] + obs.shape[1:], obs.dtype), tf.TensorSpec([None], tf.float32),
-              tf.TensorSpec([], tf.int32)])
-    return self._fits[normalized](obs, tf.convert_to_tensor(returns, tf.float32), tf.cast(iteration, tf.int32))
+    if self._fit is None:  # one trace for any batch size
+      self._fit = tf.function(self._fit_impl, input_signature=[
+          tf.TensorSpec([None] + obs.shape[1:], obs.dtype), tf.TensorSpec([None], tf.float32),
+          tf.TensorSpec([], tf.int32)])
+    return self._fit(obs, tf.convert_to_tensor(returns, tf.float32), tf.cast(iteration, tf.int32))
 
-  def _fit_impl(self, predict, obs, returns, iteration):
+  def _loss(self, obs, returns):
+    return tf.reduce_mean(tf.square(self.value_net(obs) - returns))
+
+  def _fit_impl(self, obs, returns, iteration):
     variables = self.value_net.trainable_variables
     n = tf.shape(obs)[0]
     batches = (n + self.minibatch - 1) // self.minibatch
-
-    def loss(o, r):
-      return tf.reduce_mean(tf.square(predict(o) - r))
-
-    loss_before = loss(obs, returns)
+    loss_before = self._loss(obs, returns)
     for epoch in tf.range(self.epochs):
       noise = tf.random.stateless_uniform([n], seed=tf.stack([self.seed + 7919 * epoch, iteration]))
       order = tf.argsort(noise)
       for b in tf.range(batches):
         idx = order[b * self.minibatch: tf.minimum((b + 1) * self.minibatch, n)]
         with tf.GradientTape() as tape:
-          batch_loss = loss(tf.gather(obs, idx), tf.gather(returns, idx))
-        grads = tape.gradient(batch_loss, variables)
+          loss = self._loss(tf.gather(obs, idx), tf.gather(returns, idx))
+        grads = tape.gradient(loss, variables)
         finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads])
         if finite:  # a non-finite minibatch never reaches the weights or Adam's moments
           self.optimizer.apply_gradients(zip(grads, variables))
-    return ValueFitInfo(loss_before=loss_before, loss_after=loss(obs, returns))
+    return ValueFitInfo(loss_before=loss_before, loss_after=self._loss(obs, returns))
