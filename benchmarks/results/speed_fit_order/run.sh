@@ -1,5 +1,6 @@
 #!/bin/bash
 # Alternates the session-start code (worktree of b07ce61) and the new learner, idle machine.
+# /tmp/oldwt: git worktree add /tmp/oldwt b07ce61; /work/main was at 6161c02 (the new order, since reverted).
 for i in 1 2 3; do
   for v in old new; do
     if [ $v = old ]; then d=/tmp/oldwt; else d=/work/main; fi
