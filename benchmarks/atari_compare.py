@@ -20,6 +20,7 @@ from typing import Dict, List
 import numpy as np
 
 COLUMNS = (("return", "episode/return"), ("entropy", "trpo/entropy"), ("length", "episode/length"))
+SMOOTH = 25   # iterations per point of the plot's smoothed line
 
 
 def read_rows(path: str) -> List[Dict[str, str]]:
@@ -76,8 +77,11 @@ def main():
       rows = [r for r in all_rows if r["episode/return_recent20"]]
       frames, returns = [4 * int(r["env_steps"]) for r in rows], [float(r["episode/return_recent20"]) for r in rows]
       line, = ax.plot(frames, returns, alpha=0.25)
-      smooth = np.convolve(returns, np.ones(25) / 25, mode="valid")   # 25 iterations
-      ax.plot(frames[24:], smooth, color=line.get_color(), label=f"{label} (mean of 25 iterations)")
+      if len(returns) >= SMOOTH:   # a shorter run has no full window: its raw line only
+        smooth = np.convolve(returns, np.ones(SMOOTH) / SMOOTH, mode="valid")
+        ax.plot(frames[SMOOTH - 1:], smooth, color=line.get_color(), label=f"{label} (mean of {SMOOTH} iterations)")
+      else:
+        line.set_label(label)
     ax.set_xlabel("frames")
     ax.set_ylabel("training return (recent 20 episodes)")
     ax.grid(alpha=0.3)

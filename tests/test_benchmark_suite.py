@@ -1,5 +1,6 @@
 """benchmarks/suite.py reuses a preset's runs only while their config is the preset's config today."""
 
+import csv
 import json
 import os
 import sys
@@ -232,7 +233,6 @@ def test_ablation_report_keeps_a_run_of_an_older_config_out_of_todays_row(runs, 
   monkeypatch.setattr(sys, "argv", ["ablation.py", "--envs", "hopper", "--seeds", "0,1", "--steps", "1000",
                                     "--variant", "kl02=--max_kl=0.02", "--report_only"])
   ablation.main()
-  import csv
   with open(results / "ablations" / "hopper.csv") as f:
     rows = {(r["variant"], r["seed"]): r for r in csv.DictReader(f)}
   with open(os.path.join(suite.run_dir("hopper", 1, 1000, "kl02"), "config.json")) as f:
