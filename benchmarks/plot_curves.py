@@ -77,15 +77,21 @@ def mean_band(curves: Sequence[Curve], points: int = 200):
   return grid, ys.mean(0), ys.min(0), ys.max(0)
 
 
+LEGEND_INSIDE = 4   # groups whose legend still fits inside the axes
+
+
 def plot_groups(groups: Dict[str, List[str]], out: str, column: str = "episode/return_recent20",
                 title: str = "", ylabel: str = "", target: Optional[float] = None,
                 final_points: Optional[Dict[str, Sequence[Tuple[float, float]]]] = None) -> None:
   """One line per group (mean over its runs, min-max shaded when it has several).
 
   `target` draws a dashed horizontal line; `final_points[label]` adds markers (x, y), e.g. each
-  seed's final deterministic evaluation, in the colour of that group's line.
+  seed's final deterministic evaluation, in the colour of that group's line. With more than
+  LEGEND_INSIDE groups (ablation tables) the legend goes beside the axes, one entry per group,
+  so it cannot cover the curves.
   """
-  fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+  many = len(groups) > LEGEND_INSIDE
+  fig, ax = plt.subplots(figsize=(10, 4.8) if many else (7, 4), dpi=100)
   colours = {}
   for label, paths in groups.items():
     curves = [read_curve(p, column) for p in paths]
@@ -98,17 +104,23 @@ def plot_groups(groups: Dict[str, List[str]], out: str, column: str = "episode/r
     colours[label] = line.get_color()
   for label, points in (final_points or {}).items():
     ax.scatter([p[0] for p in points], [p[1] for p in points], marker="D", s=28, zorder=3,
-               color=colours.get(label), label=f"{label}: final deterministic eval, per seed")
+               color=colours.get(label), label=None if many else f"{label}: final deterministic eval, per seed")
+  if many and final_points:
+    ax.scatter([], [], marker="D", s=28, color="gray", label="final deterministic eval, per seed (group colour)")
   if target is not None:
     ax.axhline(target, linestyle="--", color="gray", linewidth=1.0, label=f"target {target:,.0f}")
   ax.set_xlabel("environment (simulator) steps")
   ax.set_ylabel(ylabel or ("training return (recent 20 episodes)" if column == "episode/return_recent20" else column))
   ax.set_title(title or f"{column} (training episodes, stochastic policy)")
   ax.grid(alpha=0.3)
-  ax.legend()
+  if many:
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False,
+              ncol=1 if len(groups) <= 16 else 2)
+  else:
+    ax.legend()
   fig.tight_layout()
   os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-  fig.savefig(out)
+  fig.savefig(out, bbox_inches="tight" if many else None)
   plt.close(fig)
 
 

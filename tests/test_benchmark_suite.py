@@ -244,3 +244,24 @@ def test_ablation_report_keeps_a_run_of_an_older_config_out_of_todays_row(runs, 
   ablation.main()   # again, from the CSV it wrote: the same two rows
   with open(results / "ablations" / "hopper.csv") as f:
     assert sorted((r["variant"], r["seed"]) for r in csv.DictReader(f)) == sorted(rows)
+
+
+def test_an_ablation_plot_keeps_its_legend_beside_the_curves(tmp_path, monkeypatch):
+  """With many variants the legend sits right of the axes, so it covers no curve; a plot of one
+  group keeps its legend inside the compact 7 × 4 inch figure."""
+  import plot_curves
+  figures = []
+  monkeypatch.setattr(plot_curves.plt, "close", figures.append)   # keep each figure to inspect it
+  curve = tmp_path / "progress.csv"
+  curve.write_text("iteration,env_steps,episode/return_recent20\n" + "".join(f"{i},{1000 * i},{i}\n" for i in range(1, 20)))
+  for n in (1, plot_curves.LEGEND_INSIDE + 2):
+    groups = {f"variant{i}": [str(curve)] for i in range(n)}
+    plot_curves.plot_groups(groups, str(tmp_path / f"{n}.png"), target=10.0,
+                            final_points={g: [(19000, 15.0)] for g in groups})
+  (one,), (many,) = (f.axes for f in figures)
+  inside, beside = one.get_legend(), many.get_legend()
+  assert len(inside.get_texts()) == 3                   # the group, its final evals, the target
+  assert len(beside.get_texts()) == plot_curves.LEGEND_INSIDE + 2 + 2   # one per group + evals + target
+  beside_box, axes_box = beside.get_window_extent(), many.get_window_extent()
+  assert beside_box.x0 >= axes_box.x1, (beside_box, axes_box)
+  assert tuple(figures[0].get_size_inches()) == (7, 4)
