@@ -226,8 +226,9 @@ def main():
         # replaces a row recorded before rows had keys (most likely its own).
         legacy = rows.get((name, r.seed))
         label = name if key == keys[preset][name] or (legacy is not None and not legacy.config) else f"{name}@{key}"
-        rows[(label, r.seed)] = Row(label, flags, r.seed, r.eval_mean, area_under_curve(r), r.train_seconds,
-                                    r.run_dir, r.env_steps, key)
+        # At the CSV's precision, so the table reads the same once the run directory is gone.
+        rows[(label, r.seed)] = Row(label, flags, r.seed, round(r.eval_mean, 2), round(area_under_curve(r), 2),
+                                    r.train_seconds, r.run_dir, r.env_steps, key)
     by_variant: Dict[str, List[Row]] = {}
     for (name, _), row in sorted(rows.items(), key=lambda kv: (_order(kv[0][0], variants, recorded[preset]), kv[0][1])):
       curve = row.curve or os.path.join(CURVES, f"{os.path.basename(run_dir(preset, row.seed, args.steps, tag.get(name, name)))}.csv")
@@ -243,7 +244,7 @@ def main():
       w.writerow(["variant", "flags", "seed", "eval_mean_return", "auc_train_return", "train_seconds", "config"])
       for runs in by_variant.values():
         for r in runs:
-          w.writerow([r.variant, r.flags, r.seed, f"{r.eval_mean:.1f}", f"{r.auc:.1f}", f"{r.train_seconds:.0f}",
+          w.writerow([r.variant, r.flags, r.seed, str(r.eval_mean), str(r.auc), f"{r.train_seconds:.0f}",
                       r.config])
     used = {k: configs[preset][k] for runs in by_variant.values() for r in runs for k in [r.config]
             if k in configs[preset]}

@@ -265,3 +265,31 @@ def test_an_ablation_plot_keeps_its_legend_beside_the_curves(tmp_path, monkeypat
   beside_box, axes_box = beside.get_window_extent(), many.get_window_extent()
   assert beside_box.x0 >= axes_box.x1, (beside_box, axes_box)
   assert tuple(figures[0].get_size_inches()) == (7, 4)
+
+
+def test_an_ablation_table_reads_the_same_once_its_runs_are_deleted(runs, tmp_path, monkeypatch):
+  """The table drawn from a run and the one drawn later from the CSV alone (run directory deleted) show
+  the same figures: a final return of 2,606.53 is 2,607 in both (one recorded decimal, 2606.5, made the
+  second one 2,606)."""
+  import shutil
+
+  import ablation
+  results = tmp_path / "results"
+  monkeypatch.setattr(ablation, "RESULTS", str(results))
+  monkeypatch.setattr(ablation, "CURVES", str(tmp_path / "curves"))
+  config = _today(0)
+  config["trpo"]["max_kl"] = 0.02
+  path = suite.run_dir("hopper", 0, 1000, "kl02")
+  _fake_run(path, config)
+  with open(os.path.join(path, "eval.json"), "w") as f:
+    json.dump({"mean_return": 2606.53, "std_return": 1.0, "env_steps": 1000}, f)
+  with open(os.path.join(path, "progress.csv"), "w") as f:
+    f.write("iteration,env_steps,wall_seconds,episode/return\n1,500,1.0,10.46\n2,1000,2.0,20.0\n")
+  monkeypatch.setattr(sys, "argv", ["ablation.py", "--envs", "hopper", "--seeds", "0", "--steps", "1000",
+                                    "--variant", "kl02=--max_kl=0.02", "--report_only"])
+  ablation.main()
+  table = (results / "ablations" / "hopper.md").read_text()
+  assert "| 2,607 |" in table
+  shutil.rmtree(path)
+  ablation.main()
+  assert (results / "ablations" / "hopper.md").read_text() == table
