@@ -61,13 +61,14 @@ def main() -> None:
   parser.add_argument("--eval_episodes", type=int, default=10)
   parser.add_argument("--csv", default="", help="append one row (env, seed, steps, eval mean/std, train s)")
   parser.add_argument("--monitor_dir", default="", help="write each env's training episodes (sb3 Monitor CSVs)")
+  parser.add_argument("--verbose", action="store_true", help="print sb3's table per update (KL, std, explained variance)")
   args = parser.parse_args()
   torch.set_num_threads(1)
   kwargs = settings(args.env_id)
   gamma = kwargs["gamma"]
   venv = VecNormalize(make_vec_env(args.env_id, n_envs=2, seed=args.seed, monitor_dir=args.monitor_dir or None),
                       gamma=gamma)
-  model = TRPO("MlpPolicy", venv, seed=args.seed, verbose=0, **kwargs)
+  model = TRPO("MlpPolicy", venv, seed=args.seed, verbose=int(args.verbose), **kwargs)
   print(f"sb3-contrib TRPO on {args.env_id}, seed {args.seed}, {args.steps} steps: {kwargs}", flush=True)
   start = time.perf_counter()
   model.learn(total_timesteps=args.steps)
