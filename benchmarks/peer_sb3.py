@@ -53,6 +53,28 @@ def evaluate(model, obs_rms, env_id: str, episodes: int, clip: float) -> np.ndar
   return np.asarray(returns)
 
 
+def dump_update(model, path: str, first: bool) -> None:
+  """One rollout and one sb3 TRPO update on it: the batch (observations as the policy saw them, i.e.
+  normalised) and the policy's parameters before and after, for an identical-batch comparison."""
+  _, callback = model._setup_learn(model.n_steps * model.n_envs, callback=None, reset_num_timesteps=first,
+                                   progress_bar=False)
+  callback.on_training_start(locals(), globals())
+  model.collect_rollouts(model.env, callback, model.rollout_buffer, n_rollout_steps=model.n_steps)
+  buffer = model.rollout_buffer
+  params = lambda: {k: v.detach().numpy().copy() for k, v in model.policy.state_dict().items()}
+  before = params()
+  model.train()
+  after = params()
+  arrays = dict(obs=buffer.observations.reshape(-1, buffer.observations.shape[-1]),
+                actions=buffer.actions.reshape(-1, buffer.actions.shape[-1]),
+                advantages=buffer.advantages.reshape(-1), target_kl=np.float64(model.target_kl),
+                cg_iters=np.int64(model.cg_max_steps), cg_damping=np.float64(model.cg_damping))
+  arrays.update({f"before/{k}": v for k, v in before.items()})
+  arrays.update({f"after/{k}": v for k, v in after.items()})
+  np.savez(path, **arrays)
+  print(f"wrote {path}: {len(arrays['obs'])} rows, one update", flush=True)
+
+
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--env_id", default="Ant-v5")
@@ -62,6 +84,9 @@ def main() -> None:
   parser.add_argument("--csv", default="", help="append one row (env, seed, steps, eval mean/std, train s)")
   parser.add_argument("--monitor_dir", default="", help="write each env's training episodes (sb3 Monitor CSVs)")
   parser.add_argument("--verbose", action="store_true", help="print sb3's table per update (KL, std, explained variance)")
+  parser.add_argument("--dump_update", default="", help="after --steps of training, collect one more batch, take "
+                      "one TRPO update on it and save batch and policy before/after to this .npz "
+                      "(for benchmarks/peer_step_compare.py), instead of evaluating")
   args = parser.parse_args()
   torch.set_num_threads(1)
   kwargs = settings(args.env_id)
@@ -71,8 +96,12 @@ def main() -> None:
   model = TRPO("MlpPolicy", venv, seed=args.seed, verbose=int(args.verbose), **kwargs)
   print(f"sb3-contrib TRPO on {args.env_id}, seed {args.seed}, {args.steps} steps: {kwargs}", flush=True)
   start = time.perf_counter()
-  model.learn(total_timesteps=args.steps)
+  if args.steps:
+    model.learn(total_timesteps=args.steps)
   train_seconds = time.perf_counter() - start
+  if args.dump_update:
+    dump_update(model, args.dump_update, first=not args.steps)
+    return
   returns = evaluate(model, venv.obs_rms, args.env_id, args.eval_episodes, venv.clip_obs)
   print(f"trained in {train_seconds:.0f} s; deterministic evaluation over {len(returns)} episodes: "
         f"{returns.mean():.1f} ± {returns.std():.1f}", flush=True)
