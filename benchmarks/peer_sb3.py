@@ -35,16 +35,16 @@ def settings(env_id: str) -> dict:
   return dict(ZOO_MUJOCO, **ZOO_PER_TASK.get(env_id.split("-v")[0], {}))
 
 
-def evaluate(model, obs_rms, env_id: str, episodes: int, clip: float) -> np.ndarray:
-  """Deterministic returns on gymnasium's env, observations normalised with the frozen statistics."""
+def evaluate(model, venv: VecNormalize, env_id: str, episodes: int) -> np.ndarray:
+  """Deterministic returns on gymnasium's env, observations normalised with the training statistics
+  (VecNormalize.normalize_obs reads them without updating them)."""
   env = gym.make(env_id)
   returns = []
   for episode in range(episodes):
     obs, _ = env.reset(seed=episode)
     done, total = False, 0.0
     while not done:
-      norm = np.clip((obs - obs_rms.mean) / np.sqrt(obs_rms.var + 1e-8), -clip, clip)
-      action, _ = model.predict(norm.astype(np.float32), deterministic=True)
+      action, _ = model.predict(venv.normalize_obs(obs).astype(np.float32), deterministic=True)
       obs, reward, terminated, truncated, _ = env.step(action)
       total += float(reward)
       done = terminated or truncated
@@ -102,7 +102,7 @@ def main() -> None:
   if args.dump_update:
     dump_update(model, args.dump_update, first=not args.steps)
     return
-  returns = evaluate(model, venv.obs_rms, args.env_id, args.eval_episodes, venv.clip_obs)
+  returns = evaluate(model, venv, args.env_id, args.eval_episodes)
   print(f"trained in {train_seconds:.0f} s; deterministic evaluation over {len(returns)} episodes: "
         f"{returns.mean():.1f} ± {returns.std():.1f}", flush=True)
   if args.csv:

@@ -17,6 +17,9 @@ from typing import Dict, NamedTuple, Optional
 import gymnasium as gym
 import numpy as np
 import tensorflow as tf
+import tensorflow_probability as tfp
+
+tfd = tfp.distributions
 
 # trpo_tf variable path → (peer state_dict key, transposed)
 PEER_NAMES = {
@@ -42,19 +45,6 @@ def peer_value(dump, prefix: str, path: str) -> np.ndarray:
   return value.T if transposed else value
 
 
-def gaussian_kl(policy, obs, before: Dict[str, np.ndarray]) -> np.ndarray:
-  """KL(π_new ‖ π_old) per state and action dimension, π_old given by `before` (variable path → value)."""
-  mean_new, log_std_new = (t.numpy() for t in policy.dist_params(tf.constant(obs)))
-  saved = {v.path: v.numpy() for v in policy.trainable_variables}
-  for v in policy.trainable_variables:
-    v.assign(before[v.path])
-  mean_old, log_std_old = (t.numpy() for t in policy.dist_params(tf.constant(obs)))
-  for v in policy.trainable_variables:
-    v.assign(saved[v.path])
-  var_new, var_old = np.exp(2 * log_std_new), np.exp(2 * log_std_old)
-  return log_std_old - log_std_new + (var_new + (mean_new - mean_old) ** 2) / (2 * var_old) - 0.5
-
-
 def compare(dump, max_kl: Optional[float] = None) -> Dict[str, StepComparison]:
   """Steps both implementations took on the dump's batch, per trpo_tf variable; prints the KLs."""
   from trpo_tf.config import NetworkConfig, TRPOConfig
@@ -68,19 +58,24 @@ def compare(dump, max_kl: Optional[float] = None) -> Dict[str, StepComparison]:
   before = {v.path: peer_value(dump, "before/", v.path) for v in policy.trainable_variables}
   for v in policy.trainable_variables:
     v.assign(before[v.path])
+  dist_params = lambda: policy.dist_params(tf.constant(obs))
+  old = dist_params()
   config = TRPOConfig(max_kl=float(dump["target_kl"]) if max_kl is None else max_kl,
                       cg_iters=int(dump["cg_iters"]), cg_damping=float(dump["cg_damping"]))
   info = TRPOUpdater(policy, config).update(tf.constant(obs), tf.constant(actions),
                                             dump["advantages"].astype(np.float32))
-  ours_kl = gaussian_kl(policy, obs, before)
+  ours_params = dist_params()
   result = {}
   for v in policy.trainable_variables:
     ours, peer = v.numpy() - before[v.path], peer_value(dump, "after/", v.path) - before[v.path]
     norm_o, norm_p = float(np.linalg.norm(ours)), float(np.linalg.norm(peer))
     result[v.path] = StepComparison(norm_o, norm_p, float(np.dot(ours.ravel(), peer.ravel()) / (norm_o * norm_p + 1e-30)))
-  for v in policy.trainable_variables:
     v.assign(peer_value(dump, "after/", v.path))
-  peer_kl = gaussian_kl(policy, obs, before)
+  peer_params = dist_params()
+  # KL(π_new ‖ π_old) per state and action dimension: the head's diagonal Gaussian, not summed over dimensions.
+  per_dimension_kl = lambda new: tfd.kl_divergence(policy.head.distribution(new).distribution,
+                                                   policy.head.distribution(old).distribution).numpy()
+  ours_kl, peer_kl = per_dimension_kl(ours_params), per_dimension_kl(peer_params)
   print(f"trpo_tf δ = {config.max_kl}: line-search tries {int(info.line_search_tries)}")
   for name, kl in (("trpo_tf", ours_kl), ("peer", peer_kl)):
     print(f"{name:8s} KL summed over action dims {kl.sum(-1).mean():.5f}, averaged over them {kl.mean():.5f}")
