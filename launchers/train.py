@@ -81,6 +81,14 @@ def main(argv):
     return train(stop)
 
 
+def trust_region_line(trpo, action_space) -> str:
+  """What a per-action-dimension trust region comes to for this env's actions."""
+  dims = int(action_space.shape[-1]) if action_space.shape else 1
+  max_kl, damping = trpo.trust_region(dims)
+  return (f"trust region: δ = {max_kl:g}, damping {damping:g} per update ({trpo.max_kl:g} and {trpo.cg_damping:g} "
+          f"per action dimension × {dims})")
+
+
 def train(stop: GracefulStop) -> int:
   try:
     config, origin = build_config()
@@ -106,6 +114,8 @@ def train(stop: GracefulStop) -> int:
   except ConfigError as e:
     return preflight.fail(e)
   print(f"settings: {origin}\nrun directory: {trainer.run.path}", flush=True)
+  if config.trpo.kl_per_action_dim:
+    print(trust_region_line(config.trpo, trainer.sampler.action_space), flush=True)
   if FLAGS.resume:
     print(f"resuming from {os.path.basename(trainer.resumed_from)} ({trainer.env_steps.numpy()} env steps)"
           if trainer.resumed_from else "the run has no checkpoint yet: starting it from iteration 0 with its "

@@ -66,6 +66,10 @@ class TRPOConfig:
                                "[paper] §6")
   cg_iters: int = _field(10, "conjugate-gradient iterations solving F x = g [paper] appendix C")
   cg_damping: float = _field(0.1, "λ added to the Fisher (F + λI) for a stable CG solve [sb3]")
+  kl_per_action_dim: bool = _field(False, "max_kl and cg_damping count per action dimension: a policy over d "
+                                          "Gaussian action dims steps with d·δ and d·λ (the trust region "
+                                          "sb3-contrib's TRPO takes: it averages the KL over action dims); "
+                                          "discrete actions count d = 1 [here]")
   fisher_subsample: float = _field(1.0, "fraction of the batch the Fisher-vector products use "
                                         "([paper] allows ~0.1; [sb3] 1)")
   fvp_mode: str = _field("forward_over_backward",
@@ -105,6 +109,11 @@ class TRPOConfig:
     _check(self.value_targets in ("gae", "returns"), f"value_targets must be gae or returns, got {self.value_targets!r}")
     _check(self.value_minibatch >= 1, f"value_minibatch must be >= 1, got {self.value_minibatch}")
     _check(self.entropy_coef >= 0, f"entropy_coef must be >= 0, got {self.entropy_coef}")
+
+  def trust_region(self, action_dims: int) -> Tuple[float, float]:
+    """(δ, λ) one update uses for a policy over `action_dims` independent action components."""
+    scale = action_dims if self.kl_per_action_dim else 1
+    return self.max_kl * scale, self.cg_damping * scale
 
 
 @dataclasses.dataclass(frozen=True)

@@ -27,6 +27,10 @@ class DiagGaussianHead:
   def mode(self, params: Params) -> tf.Tensor:
     return params[0]
 
+  def action_dims(self, params: Params) -> int:
+    """d: the independent components whose KLs the per-sample KL sums (static)."""
+    return int(params[0].shape[-1])
+
   def kl(self, old: Params, new: Params) -> tf.Tensor:
     """Per-sample KL(old ‖ new)."""
     return tfd.kl_divergence(self.distribution(old), self.distribution(new))
@@ -48,6 +52,10 @@ class CategoricalHead:
 
   def mode(self, params: Params) -> tf.Tensor:
     return tf.argmax(params[0], axis=-1, output_type=tf.int32)
+
+  def action_dims(self, params: Params) -> int:
+    """One categorical action per state."""
+    return 1
 
   def kl(self, old: Params, new: Params) -> tf.Tensor:
     return tfd.kl_divergence(self.distribution(old), self.distribution(new))

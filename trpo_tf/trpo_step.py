@@ -99,12 +99,13 @@ class TRPOUpdater:
   def _step(self, surrogate_fn, kl_obs, old_params, entropy, iteration):
     """g, CG with Fisher-vector products, scaled step and line search, for any surrogate."""
     cfg, policy, variables = self.config, self.policy, self._variables
+    max_kl, damping = cfg.trust_region(policy.head.action_dims(old_params))
     with tf.GradientTape() as tape:
       surrogate = surrogate_fn()
     g = flat.flatten(tape.gradient(surrogate, variables))
 
     fisher_obs, fisher_params = self._fisher_subsample(kl_obs, old_params, iteration)
-    fvp = make_fvp(policy, fisher_obs, fisher_params, cfg.cg_damping, cfg.fvp_mode)
+    fvp = make_fvp(policy, fisher_obs, fisher_params, damping, cfg.fvp_mode)
     cg = conjugate_gradient(fvp, g, cfg.cg_iters)
     shs = 0.5 * tf.tensordot(cg.x, fvp(cg.x), 1)
     finite = tf.reduce_all(tf.math.is_finite(g)) & tf.reduce_all(tf.math.is_finite(cg.x)) & tf.math.is_finite(shs)
@@ -112,7 +113,7 @@ class TRPOUpdater:
     nonzero = (tf.reduce_sum(tf.square(tf.where(tf.math.is_finite(g), g, tf.zeros_like(g)))) >= ZERO_GRADIENT_SQ) \
         & (shs > 0.0)
     usable = finite & nonzero
-    beta = tf.where(usable, tf.sqrt(cfg.max_kl / tf.where(usable, shs, 1.0)), 0.0)
+    beta = tf.where(usable, tf.sqrt(max_kl / tf.where(usable, shs, 1.0)), 0.0)
     full_step = tf.where(usable, beta * cg.x, tf.zeros_like(cg.x))
     expected = tf.tensordot(g, full_step, 1)
     grad_norm = tf.norm(tf.where(tf.math.is_finite(g), g, tf.zeros_like(g)))
@@ -123,7 +124,7 @@ class TRPOUpdater:
     def search():
       return backtracking_line_search(
           variables, evaluate, flat.get_flat(variables), full_step, surrogate, expected,
-          cfg.max_kl, cfg.line_search_backtracks, cfg.line_search_shrink, cfg.line_search_accept_ratio)
+          max_kl, cfg.line_search_backtracks, cfg.line_search_shrink, cfg.line_search_accept_ratio)
 
     zero = tf.zeros([], tf.float32)
     skipped = lambda: LineSearchResult(tf.constant(False), tf.constant(0), zero, zero, zero)

@@ -36,6 +36,7 @@ from trpo_tf.tf_agents.policies import TRPOCollectPolicy, dist_param_names
 
 # Keyword hyperparameters → TRPOConfig fields (PPOClipAgent's names where it has one).
 _KEYWORDS = {"max_kl": "max_kl", "cg_iters": "cg_iters", "cg_damping": "cg_damping",
+             "kl_per_action_dim": "kl_per_action_dim",
              "fisher_subsample": "fisher_subsample", "fvp_mode": "fvp_mode",
              "line_search_backtracks": "line_search_backtracks", "line_search_shrink": "line_search_shrink",
              "line_search_accept_ratio": "line_search_accept_ratio", "discount_factor": "gamma",
@@ -77,8 +78,8 @@ class TRPOAgent(tf_agent.TFAgent):
 
   def __init__(self, time_step_spec, action_spec, actor_net, value_net, *,
                max_kl: Optional[float] = None, cg_iters: Optional[int] = None,
-               cg_damping: Optional[float] = None, fisher_subsample: Optional[float] = None,
-               fvp_mode: Optional[str] = None, line_search_backtracks: Optional[int] = None,
+               cg_damping: Optional[float] = None, kl_per_action_dim: Optional[bool] = None,
+               fisher_subsample: Optional[float] = None, fvp_mode: Optional[str] = None, line_search_backtracks: Optional[int] = None,
                line_search_shrink: Optional[float] = None, line_search_accept_ratio: Optional[float] = None,
                discount_factor: Optional[float] = None, gae_lambda: Optional[float] = None,
                normalize_advantages: Optional[bool] = None,
@@ -88,7 +89,8 @@ class TRPOAgent(tf_agent.TFAgent):
                summarize_grads_and_vars: bool = False, train_step_counter: Optional[tf.Variable] = None,
                seed: int = 0, name: str = "TRPOAgent"):
     tf.Module.__init__(self, name=name)
-    keywords = dict(max_kl=max_kl, cg_iters=cg_iters, cg_damping=cg_damping, fisher_subsample=fisher_subsample,
+    keywords = dict(max_kl=max_kl, cg_iters=cg_iters, cg_damping=cg_damping, kl_per_action_dim=kl_per_action_dim,
+                    fisher_subsample=fisher_subsample,
                     fvp_mode=fvp_mode, line_search_backtracks=line_search_backtracks,
                     line_search_shrink=line_search_shrink, line_search_accept_ratio=line_search_accept_ratio,
                     discount_factor=discount_factor, gae_lambda=gae_lambda,
