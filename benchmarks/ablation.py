@@ -114,12 +114,15 @@ def recorded_rows(preset: str, today: Optional[Dict[str, str]] = None) -> Dict[T
   path = os.path.join(RESULTS, "ablations", f"{preset}.csv")
   if not os.path.exists(path):
     return {}
-  configs = recorded_configs(preset)
+  stored = _stored_configs(preset)
+  rekey = {old: config_key(config) for old, config in stored.items()}
+  configs = {rekey[old]: learning_config(config) for old, config in stored.items()}
   rows = {}
   with open(path, newline="") as f:
     for r in csv.DictReader(f):
+      key = r.get("config", "")
       row = Row(r["variant"], r["flags"], int(r["seed"]), float(r["eval_mean_return"]), float(r["auc_train_return"]),
-                float(r["train_seconds"]), None, 0, r.get("config", ""))
+                float(r["train_seconds"]), None, 0, rekey.get(key, key))
       now = (today or {}).get(row.variant)
       if row.config and now and row.config != now:
         then = ", ".join(f"{k}={old}" for k, old, _ in differences(configs.get(row.config, {}), configs.get(now, {})))
@@ -129,12 +132,19 @@ def recorded_rows(preset: str, today: Optional[Dict[str, str]] = None) -> Dict[T
   return rows
 
 
-def recorded_configs(preset: str) -> Dict[str, dict]:
+def _stored_configs(preset: str) -> Dict[str, dict]:
   path = os.path.join(RESULTS, "ablations", f"{preset}.configs.json")
   if not os.path.exists(path):
     return {}
   with open(path) as f:
     return json.load(f)
+
+
+def recorded_configs(preset: str) -> Dict[str, dict]:
+  """config_key → learning config of what the recorded rows learned with, keyed as today derives the key: a
+  config field added since reads as its default, so adding one leaves a recorded row today's variant
+  (recorded_rows re-keys the rows the same way)."""
+  return {config_key(config): learning_config(config) for config in _stored_configs(preset).values()}
 
 
 def differences(then: dict, now: dict) -> List[Tuple[str, object, object]]:

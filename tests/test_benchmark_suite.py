@@ -213,6 +213,24 @@ def test_a_recorded_row_of_an_older_config_becomes_its_own_variant(tmp_path, mon
   assert rows["preset", 0].config == now and rows["preset", 2].config == ""
 
 
+def test_a_row_recorded_before_a_config_field_was_added_stays_todays_variant(tmp_path, monkeypatch):
+  """Its stored key hashed the config without the field; read with the field's default it is today's config."""
+  import ablation
+  monkeypatch.setattr(ablation, "RESULTS", str(tmp_path))
+  (tmp_path / "ablations").mkdir()
+  before_field = ablation.learning_config(_today())
+  del before_field["trpo"]["kl_per_action_dim"]
+  stored = "0123abcd"   # what config_key gave before the field existed
+  (tmp_path / "ablations" / "hopper.configs.json").write_text(json.dumps({stored: before_field}))
+  (tmp_path / "ablations" / "hopper.csv").write_text(
+      "variant,flags,seed,eval_mean_return,auc_train_return,train_seconds,config\n"
+      f"preset,,0,3600.0,2500.0,100,{stored}\n")
+  now = ablation.config_key(_today())
+  rows = ablation.recorded_rows("hopper", {"preset": now})
+  assert list(rows) == [("preset", 0)] and rows["preset", 0].config == now
+  assert ablation.recorded_configs("hopper") == {now: ablation.learning_config(_today())}
+
+
 def test_ablation_report_keeps_a_run_of_an_older_config_out_of_todays_row(runs, tmp_path, monkeypatch):
   """--report_only with a kl02 run of today's config (seed 0) and one trained before a preset change (seed 1)."""
   import ablation
