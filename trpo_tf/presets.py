@@ -33,21 +33,42 @@ FISHER_SUBSAMPLE = dict(fisher_subsample=0.25)
 # 5,661 (mean 6,634; policies that had learned to balance dropped the pendulum again), δ = 0.005 7,569 / 9,358 /
 # 6,590 / 9,360 / 9,356 (mean 8,446); seeds 0-2 on another host: 8,171 against 9,359. On Reacher-v5 the two are
 # within noise (−3.5 / −3.4 / −3.9 against −3.8 / −3.2 / −3.6) (benchmarks/results/ablations/<task>.md). The
-# presets keep [paper]'s δ = 0.01.
+# presets use [paper]'s δ = 0.01 (HalfCheetah, Swimmer) or 0.01 per action dimension (per_action_dim_trust_region).
 NO_PRESET_MUJOCO_SETTINGS = dict(MUJOCO_SETTINGS, max_kl=0.005)
+
+
+def per_action_dim_trust_region(action_dims: int) -> dict:
+  """δ = 0.01 and CG damping 0.1 per action dimension: the trust region sb3-contrib's TRPO takes with its
+  defaults, since it averages the Gaussian KL over action dims ([here] benchmarks/peer_step_compare.py:
+  the peer's update on Ant and Walker2d, reproduced exactly). `--kl_per_action_dim` computes the same step;
+  the presets write the numbers out so a run's config.json shows the δ it trained with.
+  [here] Not shared: it lowered HalfCheetah's mean (δ 0.06, damping 0.6: 4,836 / 5,732 / 5,020 / 4,273 / 4,402,
+  mean 4,853, against 5,893 / 3,756 / 7,493 / 5,482 / 5,475, mean 5,620, on one host; "kl06d06") and left a
+  Swimmer seed in its ~70 optimum (δ 0.02, damping 0.2: 71 / 357 / 360 / 359 / 303; "kl02d02")."""
+  return dict(max_kl=round(0.01 * action_dims, 6), cg_damping=round(0.1 * action_dims, 6))
+
 
 PRESETS: Dict[str, dict] = {
     # [here] γ = 0.995: with γ = 0.99 a third to a half of Hopper seeds learn to dive forward (more
     # reward per step, shorter episodes) and end at 1,300-2,500; γ = 0.995 ended seeds 0-4 at 3,418-3,690
     # (benchmarks/results/ablations/hopper.md). Not shared: on HalfCheetah seed 1 fell on its back (1,711), and on
     # Walker2d it ended four of five seeds lower (mean 4,155; ablations/halfcheetah.md, walker2d.md).
-    "hopper": dict(MUJOCO_SETTINGS, **FISHER_SUBSAMPLE, env_id="Hopper-v5", gamma=0.995),
+    # [here] δ 0.03 and damping 0.3 (per_action_dim_trust_region(3)): seeds 0-4 ended 3,608 / 3,696 / 3,567 / 3,766 /
+    # 3,548 (mean 3,637, worst 99%, AUC 2,739) against δ 0.01's 3,466 / 3,674 / 3,678 / 3,675 / 3,651 (mean 3,629,
+    # worst 96%, AUC 2,613; another host) (ablations/hopper.md, "kl03d03", "fisher025").
+    "hopper": dict(MUJOCO_SETTINGS, **FISHER_SUBSAMPLE, **per_action_dim_trust_region(3), env_id="Hopper-v5",
+                   gamma=0.995),
     # [here] γ = 0.993: with γ = 0.99 one seed in five never learns to stay up (seeds 0-4: 5,048 / 4,838 / 5,247 /
     # 1,492 / 5,544, mean 4,434), with γ = 0.995 none fails but all learn slower (mean 4,155); γ = 0.993 ended at
     # 5,086 / 4,521 / 5,075 / 3,552 / 4,350, mean 4,517, worst 72% of the target ("gamma993"). log σ₀ = −0.25 on top:
     # over seeds 0-7 mean 4,677 against γ = 0.993's 4,488, worst seed 82% against 72%, AUC 2,145 against 2,083
     # (benchmarks/results/ablations/walker2d.md, "logstd025"); log σ₀ = −0.5 made seed 1 collapse (1,714).
-    "walker2d": dict(MUJOCO_SETTINGS, env_id="Walker2d-v5", gamma=0.993, log_std_init=-0.25),
+    # δ 0.06 and damping 0.6 (per_action_dim_trust_region(6)) on top: seeds 0-4 ended 5,297 / 4,938 / 5,383 / 5,135 /
+    # 4,915 (mean 5,134, worst 100%, AUC 2,942) against δ 0.01's 4,328 / 4,775 / 4,561 / 4,024 / 5,114 (mean 4,560,
+    # worst 82%, AUC 2,060); on gymnasium (another host) 6,404 / 5,351 / 4,774 / 4,561 / 4,648 (mean 5,147, worst
+    # 93%; δ 0.01 there: mean 96%, worst 86%) (ablations/walker2d.md, "kl06d06", "kl06d06gym", "kl06d06h2").
+    "walker2d": dict(MUJOCO_SETTINGS, **per_action_dim_trust_region(6), env_id="Walker2d-v5", gamma=0.993,
+                     log_std_init=-0.25),
     # [here] log σ starts at −0.5 (σ₀ ≈ 0.61): with σ₀ = 1 one seed in five ran on its back (seeds 0-4: 4,135 / 4,154
     # / 4,475 / 3,927 / 1,813, mean 3,701); with log σ₀ = −0.5 all five learned fast, 4,494 / 5,757 / 6,290 / 5,796 /
     # 5,924, mean 5,652 (benchmarks/results/ablations/halfcheetah.md, "logstd05"). Not shared: on Walker2d (γ = 0.99)
@@ -58,7 +79,9 @@ PRESETS: Dict[str, dict] = {
     # alone costs 4σ² per step: with log σ₀ = −1 seeds 0-4 ended 2,209 / 3,055 / 2,373 / 2,117 / 2,158 (mean
     # 2,382, AUC 872), with −2 2,742 / 2,695 / 2,507 / 2,695 / 2,787 (mean 2,685, AUC 1,883); −1.5 and −2.5 end
     # alike, δ = 0.05 on top adds nothing (benchmarks/results/ablations/ant.md, "logstd15" ... "logstd20kl05").
-    "ant": dict(MUJOCO_SETTINGS, env_id="Ant-v5", log_std_init=-2.0),
+    # δ 0.08 and damping 0.8 (per_action_dim_trust_region(8)) on top: seeds 0-2 ended 3,137 / 2,985 / 2,980 (mean
+    # 3,034, AUC 2,007) against δ 0.01's 2,742 / 2,695 / 2,507 (mean 2,648, AUC 1,883) (ablations/ant.md, "kl08d08").
+    "ant": dict(MUJOCO_SETTINGS, **per_action_dim_trust_region(8), env_id="Ant-v5", log_std_init=-2.0),
     # [zoo] Swimmer needs a long horizon: gamma 0.9999. [here] GAE λ = 1: with λ = 0.95 seed 3 of five stayed in
     # the ~120 optimum (357 / 356 / 354 / 122 / 353, mean 308); λ = 0.98 ended 359 / 357 / 352 / 350 / 318 (mean 347,
     # worst 88% of the target, Fisher on 25%), λ = 0.99 355 / 332 (seeds 0, 4), λ = 1 354 / 357 / 362 / 355 / 360
