@@ -65,8 +65,10 @@ PRESETS: Dict[str, dict] = {
     # (benchmarks/results/ablations/walker2d.md, "logstd025"); log σ₀ = −0.5 made seed 1 collapse (1,714).
     # δ 0.06 and damping 0.6 (per_action_dim_trust_region(6)) on top: seeds 0-4 ended 5,297 / 4,938 / 5,383 / 5,135 /
     # 4,915 (mean 5,134, worst 100%, AUC 2,942) against δ 0.01's 4,328 / 4,775 / 4,561 / 4,024 / 5,114 (mean 4,560,
-    # worst 82%, AUC 2,060); on gymnasium (another host) 6,404 / 5,351 / 4,774 / 4,561 / 4,648 (mean 5,147, worst
-    # 93%; δ 0.01 there: mean 96%, worst 86%) (ablations/walker2d.md, "kl06d06", "kl06d06gym", "kl06d06h2").
+    # worst 82%, AUC 2,060); on a second host 5,113 / 4,464 / 4,736 / 4,560 / 4,150 (mean 4,605, worst 85%, AUC 2,649)
+    # against δ 0.01's 5,063 / 4,842 / 2,969 / 2,803 / 5,397 (mean 4,215, worst 57%, AUC 1,977), and on gymnasium
+    # there 6,404 / 5,351 / 4,774 / 4,561 / 4,648 (mean 5,147, worst 93%) (ablations/walker2d.md, "kl06d06",
+    # "kl06d06h2", "kl01d01h2", "kl06d06gym").
     "walker2d": dict(MUJOCO_SETTINGS, **per_action_dim_trust_region(6), env_id="Walker2d-v5", gamma=0.993,
                      log_std_init=-0.25),
     # [here] log σ starts at −0.5 (σ₀ ≈ 0.61): with σ₀ = 1 one seed in five ran on its back (seeds 0-4: 4,135 / 4,154
