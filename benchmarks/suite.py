@@ -10,7 +10,8 @@ builds today. A finished run whose config is out of date is moved aside to
 <dir>.stale-<n> (kept, never deleted) and the run is retrained, unless another
 finished run under benchmarks/runs/ (an ablation variant, say) was trained with
 exactly today's config: training is deterministic, so the canonical directory
-then becomes a link to that run instead of a second copy of it.
+then becomes a link to that run instead of a second copy of it. The same holds
+for a preset's runs on another backend (extra flags only --env_backend=B, variant B).
 """
 
 import concurrent.futures
@@ -59,12 +60,14 @@ def is_env_id(preset: str) -> bool:
   return preset.lower() not in PRESETS and "-v" in preset
 
 
-def preset_config(preset: str, seed: int, steps: int) -> dict:
-  """The config.json a run of `preset` trained by this module has today (JSON types: lists, not tuples)."""
+def preset_config(preset: str, seed: int, steps: int, env_backend: Optional[str] = None) -> dict:
+  """The config.json a run of `preset` trained by this module has today (JSON types: lists, not tuples);
+  with `env_backend`, that of its run sampled on that backend (--env_backend, the suites' backend variant)."""
   from trpo_tf.presets import resolve
   env_id = preset if is_env_id(preset) else None
   config, _ = resolve(None if env_id else preset, env_id, default=preset)
-  return json.loads(json.dumps(config.override(seed=seed, total_steps=steps, export_dir="").to_dict()))
+  backend = {"env_backend": env_backend} if env_backend else {}
+  return json.loads(json.dumps(config.override(seed=seed, total_steps=steps, export_dir="", **backend).to_dict()))
 
 
 def _config_of(path: str) -> Optional[dict]:
@@ -101,18 +104,18 @@ def _set_aside(path: str) -> str:
   return f"{os.path.basename(path)}.stale-{n}"
 
 
-def _reuse_preset_run(preset: str, seed: int, steps: int) -> Optional[str]:
-  """For a preset's own run (no extra flags): keeps the canonical directory only if its config is
-  today's, else sets it aside; links an equivalent finished run there. Returns what it did, or None
-  when the run still has to be trained (or resumed)."""
-  path = run_dir(preset, seed, steps)
+def _reuse_preset_run(preset: str, seed: int, steps: int, env_backend: str = "") -> Optional[str]:
+  """For a preset's own run (no extra flags, or only --env_backend=B in variant B): keeps the canonical
+  directory only if its config is today's, else sets it aside; links an equivalent finished run there.
+  Returns what it did, or None when the run still has to be trained (or resumed)."""
+  path = run_dir(preset, seed, steps, env_backend)
   if os.path.islink(path) and not os.path.exists(path):   # links to a run that was deleted since
     os.remove(path)
-  config = preset_config(preset, seed, steps)
+  config = preset_config(preset, seed, steps, env_backend or None)
   note = ""
   if os.path.lexists(path) and _config_of(path) != config:   # out of date, or no readable config
     note = f" (its out-of-date run kept as {_set_aside(path)})"
-  if finished(preset, seed, steps):
+  if finished(preset, seed, steps, env_backend):
     return f"{os.path.basename(path)}: done earlier, reused"
   match = equivalent_run(config)
   if match is None:
@@ -129,8 +132,9 @@ def _train(preset: str, seed: int, steps: int, extra: Sequence[str], fresh: bool
   path = run_dir(preset, seed, steps, variant)
   if fresh and os.path.lexists(path):
     os.remove(path) if os.path.islink(path) else shutil.rmtree(path)
-  if not extra and not variant and not fresh:
-    reused = _reuse_preset_run(preset, seed, steps)
+  backend_only = tuple(extra) == (f"--env_backend={variant}",)   # the suites' backend variant
+  if (not extra and not variant or backend_only) and not fresh:
+    reused = _reuse_preset_run(preset, seed, steps, variant if backend_only else "")
     if reused:
       return reused
   elif finished(preset, seed, steps, variant):

@@ -68,6 +68,24 @@ def test_an_outdated_run_is_set_aside_and_an_equivalent_run_linked(runs):
   assert suite._reuse_preset_run("hopper", 1, 1000) == "hopper-1k-s1: done earlier, reused"
 
 
+def test_a_backend_variant_run_is_linked_to_an_equivalent_run_and_an_outdated_one_set_aside(runs):
+  """mujoco_suite.py --env_backend gymnasium: its runs (variant "gymnasium") get the same reuse as the preset's own."""
+  on_gymnasium = suite.preset_config("hopper", 1, 1000, env_backend="gymnasium")
+  assert on_gymnasium["sampler"]["env_backend"] == "gymnasium" != _today()["sampler"]["env_backend"]
+  outdated = json.loads(json.dumps(on_gymnasium))
+  outdated["trpo"]["gamma"] = 0.5
+  _fake_run(runs / "hopper-gymnasium-1k-s1", outdated, marker="old")
+  _fake_run(runs / "hopper-kl01gym-1k-s1", on_gymnasium, marker="same config")
+  _fake_run(runs / "hopper-kl01-1k-s1", _today(), marker="other backend")
+  message = suite._train("hopper", 1, 1000, ("--env_backend=gymnasium",), fresh=False, variant="gymnasium")
+  assert message.startswith("hopper-gymnasium-1k-s1: reused hopper-kl01gym-1k-s1")
+  assert os.readlink(runs / "hopper-gymnasium-1k-s1") == "hopper-kl01gym-1k-s1"
+  with open(runs / "hopper-gymnasium-1k-s1.stale-1" / "eval.json") as f:
+    assert json.load(f)["marker"] == "old"
+  assert suite._train("hopper", 1, 1000, ("--env_backend=gymnasium",), fresh=False, variant="gymnasium") == \
+      "hopper-gymnasium-1k-s1: done earlier, reused"
+
+
 def test_without_an_equivalent_run_the_outdated_one_is_set_aside_for_retraining(runs, capsys):
   _fake_run(runs / "hopper-1k-s1", _outdated())
   _fake_run(runs / "hopper-1k-s1.stale-1", _outdated())
