@@ -114,9 +114,7 @@ def recorded_rows(preset: str, today: Optional[Dict[str, str]] = None) -> Dict[T
   path = os.path.join(RESULTS, "ablations", f"{preset}.csv")
   if not os.path.exists(path):
     return {}
-  stored = _stored_configs(preset)
-  rekey = {old: config_key(config) for old, config in stored.items()}
-  configs = {rekey[old]: learning_config(config) for old, config in stored.items()}
+  rekey, configs = _recorded_keys(preset)
   rows = {}
   with open(path, newline="") as f:
     for r in csv.DictReader(f):
@@ -140,11 +138,20 @@ def _stored_configs(preset: str) -> Dict[str, dict]:
     return json.load(f)
 
 
+def _recorded_keys(preset: str) -> Tuple[Dict[str, str], Dict[str, dict]]:
+  """(stored key → key today, key today → learning config) of the configs the recorded rows learned with.
+  Keys are derived as today derives them: a config field added since reads as its default, so adding one
+  leaves a recorded row today's variant."""
+  rekey, configs = {}, {}
+  for old, config in _stored_configs(preset).items():
+    rekey[old] = config_key(config)
+    configs[rekey[old]] = learning_config(config)
+  return rekey, configs
+
+
 def recorded_configs(preset: str) -> Dict[str, dict]:
-  """config_key → learning config of what the recorded rows learned with, keyed as today derives the key: a
-  config field added since reads as its default, so adding one leaves a recorded row today's variant
-  (recorded_rows re-keys the rows the same way)."""
-  return {config_key(config): learning_config(config) for config in _stored_configs(preset).values()}
+  """config_key → learning config of what the recorded rows learned with (keys as today derives them)."""
+  return _recorded_keys(preset)[1]
 
 
 def differences(then: dict, now: dict) -> List[Tuple[str, object, object]]:

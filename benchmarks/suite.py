@@ -60,7 +60,7 @@ def is_env_id(preset: str) -> bool:
   return preset.lower() not in PRESETS and "-v" in preset
 
 
-def preset_config(preset: str, seed: int, steps: int, env_backend: Optional[str] = None) -> dict:
+def preset_config(preset: str, seed: int, steps: int, env_backend: str = "") -> dict:
   """The config.json a run of `preset` trained by this module has today (JSON types: lists, not tuples);
   with `env_backend`, that of its run sampled on that backend (--env_backend, the suites' backend variant)."""
   from trpo_tf.presets import resolve
@@ -111,7 +111,7 @@ def _reuse_preset_run(preset: str, seed: int, steps: int, env_backend: str = "")
   path = run_dir(preset, seed, steps, env_backend)
   if os.path.islink(path) and not os.path.exists(path):   # links to a run that was deleted since
     os.remove(path)
-  config = preset_config(preset, seed, steps, env_backend or None)
+  config = preset_config(preset, seed, steps, env_backend)
   note = ""
   if os.path.lexists(path) and _config_of(path) != config:   # out of date, or no readable config
     note = f" (its out-of-date run kept as {_set_aside(path)})"
@@ -132,9 +132,10 @@ def _train(preset: str, seed: int, steps: int, extra: Sequence[str], fresh: bool
   path = run_dir(preset, seed, steps, variant)
   if fresh and os.path.lexists(path):
     os.remove(path) if os.path.islink(path) else shutil.rmtree(path)
-  backend_only = tuple(extra) == (f"--env_backend={variant}",)   # the suites' backend variant
-  if (not extra and not variant or backend_only) and not fresh:
-    reused = _reuse_preset_run(preset, seed, steps, variant if backend_only else "")
+  # The preset's own run: no extra flags, or the suites' backend variant (only --env_backend=<variant>).
+  own_run = not extra and not variant or tuple(extra) == (f"--env_backend={variant}",)
+  if own_run and not fresh:
+    reused = _reuse_preset_run(preset, seed, steps, variant)
     if reused:
       return reused
   elif finished(preset, seed, steps, variant):

@@ -83,7 +83,8 @@ def main(argv):
 
 def trust_region_line(trpo, action_space) -> str:
   """What a per-action-dimension trust region comes to for this env's actions."""
-  dims = int(action_space.shape[-1]) if action_space.shape else 1
+  from trpo_tf.networks import action_dims
+  dims = action_dims(action_space)
   max_kl, damping = trpo.trust_region(dims)
   return (f"trust region: δ = {max_kl:g}, damping {damping:g} per update ({trpo.max_kl:g} and {trpo.cg_damping:g} "
           f"per action dimension × {dims})")

@@ -141,6 +141,12 @@ class ValueNetwork(keras.Model):
     return tf.squeeze(self.out(self.trunk(self.normalizer(obs))), axis=-1)
 
 
+def action_dims(action_space: gym.Space) -> int:
+  """d: the independent components of one action, a Box's entries (the Gaussian policy's width) or 1 for a
+  Discrete action; the heads' action_dims read the same d off the distribution parameters."""
+  return int(np.prod(action_space.shape)) if isinstance(action_space, gym.spaces.Box) else 1
+
+
 def build_networks(observation_space: gym.Space, action_space: gym.Space, net) -> Tuple[Policy, ValueNetwork]:
   """Builds (policy, value) for the spaces; `net` is a NetworkConfig."""
   obs_shape = observation_space.shape
@@ -154,7 +160,7 @@ def build_networks(observation_space: gym.Space, action_space: gym.Space, net) -
     policy_trunk = mlp(net.policy_hidden, net.activation, "policy_trunk")
     value_trunk = mlp(net.value_hidden, net.activation, "value_trunk")
   if isinstance(action_space, gym.spaces.Box):
-    policy = GaussianMLPPolicy(normalizer, policy_trunk, int(np.prod(action_space.shape)), net.log_std_init,
+    policy = GaussianMLPPolicy(normalizer, policy_trunk, action_dims(action_space), net.log_std_init,
                                net.state_dependent_std,
                                name="policy")
   elif isinstance(action_space, gym.spaces.Discrete):
