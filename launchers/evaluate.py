@@ -25,7 +25,7 @@ preflight.enter_invocation_directory()
 
 preflight.quiet_tensorflow()
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
 
 from trpo_tf.config import ConfigError  # noqa: E402
 from trpo_tf.serving_layout import versions  # noqa: E402
@@ -192,8 +192,7 @@ def play(env, env_id: str, serve, version: str) -> int:
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  del argv   # the program name only: preflight.run_app rejects positional arguments
   logging.set_verbosity(logging.WARNING)
   try:
     if FLAGS.episodes < 1:
@@ -219,7 +218,7 @@ def main(argv):
 
 def run():
   """Console-script entry point (setup.py)."""
-  app.run(main)
+  preflight.run_app(main)
 
 
 if __name__ == "__main__":

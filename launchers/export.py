@@ -22,7 +22,7 @@ preflight.enter_invocation_directory()
 
 preflight.quiet_tensorflow()
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
 
 from trpo_tf.config import ConfigError  # noqa: E402
 from trpo_tf.serving_layout import versions  # noqa: E402
@@ -74,8 +74,7 @@ def check_export_base(base: str) -> None:
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  del argv   # the program name only: preflight.run_app rejects positional arguments
   logging.set_verbosity(logging.WARNING)
   run_dir = os.path.abspath(FLAGS.run_dir)
   base = os.path.abspath(FLAGS.export_dir or preflight.default_export_dir(run_dir))
@@ -99,7 +98,7 @@ def main(argv):
 
 def run():
   """Console-script entry point (setup.py)."""
-  app.run(main)
+  preflight.run_app(main)
 
 
 if __name__ == "__main__":

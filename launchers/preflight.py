@@ -7,6 +7,7 @@ ConfigError lines that the launchers print as `error: ...` with exit code 2.
 """
 
 import os
+import re
 import sys
 import time
 
@@ -139,6 +140,25 @@ def print_config(config: ExperimentConfig) -> int:
 def fail(error: Exception) -> int:
   print(f"error: {error}", file=sys.stderr)
   return 2
+
+
+def run_app(main) -> None:
+  """absl's app.run(main), except that a flag absl cannot parse (an unknown name, a value of the wrong type)
+  or a positional argument is one `error:` line and exit code 2, like every other bad input (absl prints a
+  FATAL line and a help hint, or the whole usage text, and exits 1). `main` gets argv without arguments."""
+  from absl import app, flags
+
+  def parse(argv):
+    try:
+      argv = flags.FLAGS(argv)
+    except flags.Error as error:
+      required = re.search(r"Flag --(\w+) must have a value other than None", str(error))
+      sys.exit(fail(ConfigError(f"--{required.group(1)} is required") if required else error))
+    if len(argv) > 1:
+      sys.exit(fail(ConfigError(f"unexpected arguments: {' '.join(argv[1:])} (flags are --name=value)")))
+    return argv
+
+  app.run(main, flags_parser=parse)
 
 
 def reject_flags(given: dict, unsupported, why: str) -> None:

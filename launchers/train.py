@@ -22,7 +22,7 @@ preflight.enter_invocation_directory()
 
 preflight.quiet_tensorflow()
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
 
 from .flags_util import config_overrides, define_config_flags  # noqa: E402
 from .interrupts import GracefulStop  # noqa: E402
@@ -74,8 +74,7 @@ def report_resume_changes(saved, config) -> None:
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  del argv   # the program name only: preflight.run_app rejects positional arguments
   logging.set_verbosity(logging.WARNING)  # TF's checkpoint saver logs at INFO on every save
   with GracefulStop() as stop:   # from here on, Ctrl-C / SIGTERM stop at the next safe point
     return train(stop)
@@ -151,7 +150,7 @@ def train(stop: GracefulStop) -> int:
 
 def run():
   """Console-script entry point (setup.py)."""
-  app.run(main)
+  preflight.run_app(main)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ preflight.enter_invocation_directory()
 
 preflight.quiet_tensorflow()
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
 
 from .flags_util import config_overrides, define_config_flags  # noqa: E402
 from trpo_tf.config import ConfigError  # noqa: E402
@@ -88,8 +88,7 @@ def tf_agents_networks(tf_env, network_config):
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  del argv   # the program name only: preflight.run_app rejects positional arguments
   logging.set_verbosity(logging.ERROR)   # TF-Agents' tracing warnings are not the user's business
   warnings.filterwarnings("ignore", message="Encoding a StructuredValue")   # PolicySaver's TFP type notes
   try:
@@ -184,7 +183,7 @@ def main(argv):
 
 def run():
   """Console-script entry point (setup.py)."""
-  app.run(main)
+  preflight.run_app(main)
 
 
 if __name__ == "__main__":

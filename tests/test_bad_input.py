@@ -33,6 +33,11 @@ from trpo_tf.sampling.envs import make_env, make_vector_env
     (["--seed=99999999999"], "seed must be in [0, "),
     (["--seed=-1"], "seed must be in [0, "),
     (["--policy_hidden="], "need at least one layer size"),
+    # absl's own parsing errors: a FATAL line, a help hint and exit 1 before preflight.run_app
+    (["--max_kll=0.02"], "Unknown command line flag 'max_kll'. Did you mean: max_kl ?"),
+    (["--max_kl=abc"], "flag --max_kl=abc: could not convert string to float"),
+    (["--seed=1.5"], "flag --seed=1.5: invalid literal for int()"),
+    (["extra", "words"], "unexpected arguments: extra words"),
 ])
 def test_launcher_rejects_bad_flags(tmp_path, flags, message):
   run_dir = tmp_path / "run"

@@ -57,6 +57,34 @@ def tf_agents_run(tmp_path_factory):
   return root / "run", root / "models"
 
 
+# -- every launcher: what absl parses ------------------------------------------------------------------------
+
+# (launcher, an integer flag of it; export.py has string flags only)
+_LAUNCHERS = [("train.py", "seed"), ("train_tf_agents.py", "log_every"), ("evaluate.py", "seed"), ("export.py", None)]
+
+
+@pytest.mark.parametrize("name, int_flag", _LAUNCHERS)
+@pytest.mark.parametrize("case", ["unknown flag", "bad value", "positional argument"])
+def test_every_launcher_reports_flag_parsing_errors_as_one_line(tmp_path, name, int_flag, case):
+  """absl's own parser would print a FATAL line and a help hint (or the whole usage text) and exit 1."""
+  if case == "bad value" and int_flag is None:
+    pytest.skip("no flag of export.py can hold a value of the wrong type")
+  flags, message = {
+      "unknown flag": (["--max_kll=0.02"], "Unknown command line flag 'max_kll'"),
+      "bad value": ([f"--{int_flag}=one"], f"flag --{int_flag}=one: invalid literal for int()"),
+      "positional argument": (["positional"], "unexpected arguments: positional (flags are --name=value)"),
+  }[case]
+  required = {"evaluate.py": [f"--model_dir={tmp_path}"], "export.py": [f"--run_dir={tmp_path}"]}.get(name, [])
+  before = snapshot(tmp_path)
+  assert_one_error(run_launcher(name, *required, *flags, without_tf=True), message)
+  assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("name, flag", [("evaluate.py", "model_dir"), ("export.py", "run_dir")])
+def test_a_missing_required_flag_is_named(name, flag):
+  assert_one_error(run_launcher(name, without_tf=True), f"error: --{flag} is required")
+
+
 # -- evaluate.py: bad input ------------------------------------------------------------------------------
 
 def test_evaluate_rejects_missing_and_non_model_dirs(tmp_path):
