@@ -21,7 +21,8 @@ the PNG. --retrain ignores recorded rows. Each row also records a key of the con
 with (every section but "run"; the configs themselves in <preset>.configs.json): a recorded row whose
 key is not what its variant builds today (a preset changed since) is shown as its own variant,
 NAME@KEY, and its seed is trained again under NAME, so one row never mixes two configs; so is a
-reused run of an older config (--report_only), unless it replaces a row recorded before keys.
+reused run of an older config (--report_only), unless it replaces a row recorded before keys. Rows
+recorded before keys, whose config is unknown, are shown as NAME@unkeyed once NAME has keyed rows.
 """
 
 import argparse
@@ -246,6 +247,11 @@ def main():
         # At the CSV's precision, so the table reads the same once the run directory is gone.
         rows[(label, r.seed)] = Row(label, flags, r.seed, round(r.eval_mean, 2), round(area_under_curve(r), 2),
                                     r.train_seconds, r.run_dir, r.env_steps, key)
+    # A row recorded before rows had config keys has none: beside keyed rows of its name it may be another
+    # config (a preset changed since), so it is shown apart rather than averaged into today's row.
+    keyed = {name for (name, _), row in rows.items() if row.config}
+    rows = {(label, seed): row._replace(variant=label) for (name, seed), row in rows.items()
+            for label in [f"{name}@unkeyed" if name in keyed and not row.config else name]}
     by_variant: Dict[str, List[Row]] = {}
     for (name, _), row in sorted(rows.items(), key=lambda kv: (_order(kv[0][0], variants, recorded[preset]), kv[0][1])):
       curve = row.curve or os.path.join(CURVES, f"{os.path.basename(run_dir(preset, row.seed, args.steps, tag.get(name, name)))}.csv")

@@ -282,6 +282,31 @@ def test_ablation_report_keeps_a_run_of_an_older_config_out_of_todays_row(runs, 
     assert sorted((r["variant"], r["seed"]) for r in csv.DictReader(f)) == sorted(rows)
 
 
+def test_rows_recorded_before_config_keys_are_not_averaged_into_todays_row(tmp_path, monkeypatch):
+  """A seed recorded without a key (its config unknown, perhaps an older preset) beside a keyed seed of the
+  same variant: two rows, so today's mean is not mixed with it."""
+  import ablation
+  results = tmp_path / "results"
+  monkeypatch.setattr(ablation, "RESULTS", str(results))
+  monkeypatch.setattr(ablation, "CURVES", str(tmp_path / "curves"))
+  (results / "ablations").mkdir(parents=True)
+  now = ablation.config_key(_today())
+  (results / "ablations" / "hopper.configs.json").write_text(json.dumps({now: ablation.learning_config(_today())}))
+  (results / "ablations" / "hopper.csv").write_text(
+      "variant,flags,seed,eval_mean_return,auc_train_return,train_seconds,config\n"
+      "preset,,0,1500.0,900.0,100,\n"
+      f"preset,,1,3600.0,2500.0,100,{now}\n"
+      "other,--max_kl=0.02,0,3300.0,2400.0,100,\n")   # no keyed row of its name: stays as it is
+  monkeypatch.setattr(sys, "argv", ["ablation.py", "--envs", "hopper", "--seeds", "0,1", "--steps", "1000",
+                                    "--report_only"])
+  ablation.main()
+  with open(results / "ablations" / "hopper.csv") as f:
+    rows = {(r["variant"], r["seed"]): r["eval_mean_return"] for r in csv.DictReader(f)}
+  assert rows == {("preset@unkeyed", "0"): "1500.0", ("preset", "1"): "3600.0", ("other", "0"): "3300.0"}
+  table = (results / "ablations" / "hopper.md").read_text()
+  assert "| preset | " in table and "| 3,600 | 3,600 |" in table and "| preset@unkeyed | " in table
+
+
 def test_an_ablation_plot_keeps_its_legend_beside_the_curves(tmp_path, monkeypatch):
   """With many variants the legend sits right of the axes, so it covers no curve; a plot of one
   group keeps its legend inside the compact 7 × 4 inch figure."""
