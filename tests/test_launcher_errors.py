@@ -59,21 +59,21 @@ def tf_agents_run(tmp_path_factory):
 
 # -- every launcher: what absl parses ------------------------------------------------------------------------
 
-# (launcher, an integer flag of it; export.py has string flags only)
-_LAUNCHERS = [("train.py", "seed"), ("train_tf_agents.py", "log_every"), ("evaluate.py", "seed"), ("export.py", None)]
+_CASES = {
+    "unknown flag": (["--max_kll=0.02"], "Unknown command line flag 'max_kll'"),
+    "positional argument": (["positional"], "unexpected arguments: positional (flags are --name=value)"),
+}
+# A value of the wrong type, for a launcher's integer flag (export.py has string flags only).
+_BAD_VALUES = {"train.py": "seed", "train_tf_agents.py": "log_every", "evaluate.py": "seed"}
 
 
-@pytest.mark.parametrize("name, int_flag", _LAUNCHERS)
-@pytest.mark.parametrize("case", ["unknown flag", "bad value", "positional argument"])
-def test_every_launcher_reports_flag_parsing_errors_as_one_line(tmp_path, name, int_flag, case):
+@pytest.mark.parametrize("name, flags, message", [
+    *[(name, flags, message) for name in ("train.py", "train_tf_agents.py", "evaluate.py", "export.py")
+      for flags, message in _CASES.values()],
+    *[(name, [f"--{flag}=one"], f"flag --{flag}=one: invalid literal for int()") for name, flag in _BAD_VALUES.items()],
+])
+def test_every_launcher_reports_flag_parsing_errors_as_one_line(tmp_path, name, flags, message):
   """absl's own parser would print a FATAL line and a help hint (or the whole usage text) and exit 1."""
-  if case == "bad value" and int_flag is None:
-    pytest.skip("no flag of export.py can hold a value of the wrong type")
-  flags, message = {
-      "unknown flag": (["--max_kll=0.02"], "Unknown command line flag 'max_kll'"),
-      "bad value": ([f"--{int_flag}=one"], f"flag --{int_flag}=one: invalid literal for int()"),
-      "positional argument": (["positional"], "unexpected arguments: positional (flags are --name=value)"),
-  }[case]
   required = {"evaluate.py": [f"--model_dir={tmp_path}"], "export.py": [f"--run_dir={tmp_path}"]}.get(name, [])
   before = snapshot(tmp_path)
   assert_one_error(run_launcher(name, *required, *flags, without_tf=True), message)
