@@ -73,6 +73,9 @@ PRESETS: Dict[str, dict] = {
     # gain: 2,448 / 5,498 / 5,669 / 2,665 / 4,544 against δ 0.01's 4,373 / 4,306 / 3,450 / 3,394 / 4,679; over seeds
     # 0-9 δ 0.06 keeps the higher mean (4,385 against 4,128) and AUC (2,490 against 1,985), two seeds under 60% of the
     # target against one ("preset", "kl01d01h2"); δ 0.09 ended seeds 0-4 as δ 0.06 did (mean 4,603, "kl09d09").
+    # A batch of 4,096 (16 × 256) left no weak seed in ten (4,505 / 4,308 / 4,685 / 4,755 / 4,428 / 4,323 / 4,666 /
+    # 3,990 / 4,810 / 4,722, mean 4,519, worst 81%) but on gymnasium ended seeds 0-4 at 3,874 / 3,979 / 4,578 /
+    # 3,949 / 4,741 (mean 4,224 against 5,147): not adopted ("batch4096", "b4096gym").
     "walker2d": dict(MUJOCO_SETTINGS, **per_action_dim_trust_region(6), env_id="Walker2d-v5", gamma=0.993,
                      log_std_init=-0.25),
     # [here] log σ starts at −0.5 (σ₀ ≈ 0.61): with σ₀ = 1 one seed in five ran on its back (seeds 0-4: 4,135 / 4,154
