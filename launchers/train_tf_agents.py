@@ -135,7 +135,8 @@ def main(argv):
   else:
     actor_net, value_net = build_networks(spec_env.observation_space, spec_env.action_space, config.network)
   agent = TRPOAgent(tf_env.time_step_spec(), tf_env.action_spec(), actor_net=actor_net, value_net=value_net,
-                    config=config.trpo, train_step_counter=tf.Variable(0, dtype=tf.int64), seed=run.seed)
+                    config=config.trpo, train_step_counter=tf.Variable(0, dtype=tf.int64), seed=run.seed,
+                    total_train_iterations=-(-run.total_steps // (sc.num_envs * (sc.steps_per_env + 1))))
   agent.initialize()
   if FLAGS.compile_train:
     agent.train = common.function(agent.train)

@@ -214,6 +214,17 @@ def test_keyword_hyperparameters_and_config():
     TRPOAgent(tf_env.time_step_spec(), tf_env.action_spec(), actor, value, max_kl=-1.0)
 
 
+def test_an_annealed_delta_runs_over_total_train_iterations():
+  """δ 0.04 annealed to a quarter over 4 compiled train() calls: each call's KL stays within δ of its count."""
+  with pytest.raises(ValueError, match="pass total_train_iterations"):
+    make_setup(max_kl=0.04, max_kl_final_fraction=0.25)
+  _, agent, buffer, collect = make_setup(max_kl=0.04, max_kl_final_fraction=0.25, total_train_iterations=4)
+  kls = [float(loss.extra.mean_kl) for loss in train_iterations(agent, buffer, collect, 4)]
+  deltas = [0.04 * (1 - 0.75 * i / 4) for i in range(4)]
+  assert all(0 < kl <= d * (1 + 1e-4) for kl, d in zip(kls, deltas)), (kls, deltas)
+  assert float(agent._learner.updater._max_kl_scale.numpy()) == pytest.approx(1 - 0.75 * 3 / 4)
+
+
 def test_debug_summaries_are_written(tmp_path):
   _, agent, buffer, collect = make_setup("CartPole-v1", seed=5, debug_summaries=True, summarize_grads_and_vars=True)
   writer = tf.summary.create_file_writer(str(tmp_path))

@@ -82,8 +82,16 @@ class TRPOLearner:
     """The value fit's Adam: checkpoint it with the networks."""
     return self.fitter.optimizer
 
-  def step(self, batch: Batch, iteration) -> StepInfo:
-    """One TRPO iteration on `batch`; `iteration` seeds the Fisher subsample and the fit's shuffles."""
+  def step(self, batch: Batch, iteration, progress=None) -> StepInfo:
+    """One TRPO iteration on `batch`; `iteration` seeds the Fisher subsample and the fit's shuffles.
+
+    `progress` (the fraction of training done before this batch) sets δ when the config anneals it
+    (max_kl_final_fraction < 1), and is required then.
+    """
+    if self.config.max_kl_final_fraction < 1.0:
+      if progress is None:
+        raise ValueError("max_kl_final_fraction < 1 anneals δ over training: step() needs the training progress")
+      self.updater.set_progress(progress)
     self.wait()
     fit_info, self._finished = self._finished, None
     targets = self.targets(batch)

@@ -102,7 +102,7 @@ class Trainer:
         self.actor.sync()
         batch = self.sampler.collect(self.actor, cfg.sampler.steps_per_env)
         t1 = time.perf_counter()
-        info = self.learner.step(batch, self._iterations())
+        info = self.learner.step(batch, self._iterations(), progress=self._progress())
         t2 = time.perf_counter()
         timers["sample"] += t1 - t0
         timers["update"] += t2 - t1
@@ -162,6 +162,11 @@ class Trainer:
 
   def _iterations(self) -> int:
     return int(self.iteration.numpy())
+
+  def _progress(self) -> float:
+    """The fraction of training done before the batch being learned from: what anneals δ
+    (TRPOConfig.max_kl_final_fraction). A resumed run with a larger total_steps stretches the schedule."""
+    return self._steps() / self.config.run.total_steps
 
   def _reset_seed(self) -> int:
     """The run's seed on a fresh start; a resumed run gets a new, reproducible one."""

@@ -47,6 +47,13 @@ class TRPOUpdater:
     self._variables = raw_variables(policy)
     self._update = None
     self._update_vine = None
+    # δ's factor under config.max_kl_final_fraction (set_progress); the compiled steps read it at each call.
+    self._max_kl_scale = tf.Variable(1.0, trainable=False, dtype=tf.float32, name="max_kl_scale")
+
+  def set_progress(self, progress) -> None:
+    """Sets δ for the next updates from the fraction of training done (0 → max_kl, 1 → its final fraction)."""
+    progress = tf.clip_by_value(tf.cast(progress, tf.float32), 0.0, 1.0)
+    self._max_kl_scale.assign(1.0 - (1.0 - self.config.max_kl_final_fraction) * progress)
 
   def update(self, obs, actions, advantages, iteration: int = 0) -> TRPOInfo:
     """One single-path TRPO step on a batch. Advantages are normalised here if configured."""
@@ -100,6 +107,8 @@ class TRPOUpdater:
     """g, CG with Fisher-vector products, scaled step and line search, for any surrogate."""
     cfg, policy, variables = self.config, self.policy, self._variables
     max_kl, damping = cfg.trust_region(policy.head.action_dims(old_params))
+    if cfg.max_kl_final_fraction < 1.0:   # a constant δ keeps the graph it always had
+      max_kl = max_kl * self._max_kl_scale
     with tf.GradientTape() as tape:
       surrogate = surrogate_fn()
     g = flat.flatten(tape.gradient(surrogate, variables))

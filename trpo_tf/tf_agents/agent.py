@@ -35,7 +35,7 @@ from trpo_tf.tf_agents.networks import as_policy, as_value_function, check_specs
 from trpo_tf.tf_agents.policies import TRPOCollectPolicy, dist_param_names
 
 # Keyword hyperparameters → TRPOConfig fields (PPOClipAgent's names where it has one).
-_KEYWORDS = {"max_kl": "max_kl", "cg_iters": "cg_iters", "cg_damping": "cg_damping",
+_KEYWORDS = {"max_kl": "max_kl", "max_kl_final_fraction": "max_kl_final_fraction", "cg_iters": "cg_iters", "cg_damping": "cg_damping",
              "kl_per_action_dim": "kl_per_action_dim",
              "fisher_subsample": "fisher_subsample", "fvp_mode": "fvp_mode",
              "line_search_backtracks": "line_search_backtracks", "line_search_shrink": "line_search_shrink",
@@ -71,13 +71,16 @@ class TRPOAgent(tf_agent.TFAgent):
   """TRPO (Schulman et al. 2015) as a TF-Agents agent.
 
   Hyperparameters come as keywords (defaults: TRPOConfig's) or as one
-  `config=TRPOConfig(...)`, keywords overriding it. Sample weights are not
+  `config=TRPOConfig(...)`, keywords overriding it. An annealed δ
+  (max_kl_final_fraction < 1) runs over `total_train_iterations` calls of
+  `train`, counted by `train_step_counter`. Sample weights are not
   supported: `train`/`loss` with `weights` raise ValueError (a weighted TRPO
   would need weighted KL constraints, not only a weighted loss).
   """
 
   def __init__(self, time_step_spec, action_spec, actor_net, value_net, *,
-               max_kl: Optional[float] = None, cg_iters: Optional[int] = None,
+               max_kl: Optional[float] = None, max_kl_final_fraction: Optional[float] = None,
+               total_train_iterations: Optional[int] = None, cg_iters: Optional[int] = None,
                cg_damping: Optional[float] = None, kl_per_action_dim: Optional[bool] = None,
                fisher_subsample: Optional[float] = None, fvp_mode: Optional[str] = None, line_search_backtracks: Optional[int] = None,
                line_search_shrink: Optional[float] = None, line_search_accept_ratio: Optional[float] = None,
@@ -89,7 +92,7 @@ class TRPOAgent(tf_agent.TFAgent):
                summarize_grads_and_vars: bool = False, train_step_counter: Optional[tf.Variable] = None,
                seed: int = 0, name: str = "TRPOAgent"):
     tf.Module.__init__(self, name=name)
-    keywords = dict(max_kl=max_kl, cg_iters=cg_iters, cg_damping=cg_damping, kl_per_action_dim=kl_per_action_dim,
+    keywords = dict(max_kl=max_kl, max_kl_final_fraction=max_kl_final_fraction, cg_iters=cg_iters, cg_damping=cg_damping, kl_per_action_dim=kl_per_action_dim,
                     fisher_subsample=fisher_subsample,
                     fvp_mode=fvp_mode, line_search_backtracks=line_search_backtracks,
                     line_search_shrink=line_search_shrink, line_search_accept_ratio=line_search_accept_ratio,
@@ -99,6 +102,10 @@ class TRPOAgent(tf_agent.TFAgent):
                     entropy_regularization=entropy_regularization)
     self._config = dataclasses.replace(config or TRPOConfig(), **{
         _KEYWORDS[k]: v for k, v in keywords.items() if v is not None})
+    if self._config.max_kl_final_fraction < 1.0 and not (total_train_iterations or 0) >= 1:
+      raise ValueError("max_kl_final_fraction < 1 anneals δ over training: pass total_train_iterations (>= 1), "
+                       f"the number of train() calls it spans, got {total_train_iterations!r}")
+    self._total_train_iterations = total_train_iterations
     check_specs(time_step_spec.observation, action_spec)
     self._actor_net, self._value_net = actor_net, value_net
     self._trpo_policy = as_policy(actor_net, time_step_spec.observation, action_spec)
@@ -132,7 +139,10 @@ class TRPOAgent(tf_agent.TFAgent):
 
   def _train(self, experience, weights):
     _reject_weights(weights)
-    info = self._learner.step(self._as_batch(experience), self.train_step_counter)
+    progress = None
+    if self._total_train_iterations:
+      progress = tf.cast(self.train_step_counter, tf.float32) / float(self._total_train_iterations)
+    info = self._learner.step(self._as_batch(experience), self.train_step_counter, progress)
     if self._debug_summaries:
       self._summarize(info)
     if self._summarize_grads_and_vars:

@@ -1,0 +1,92 @@
+"""max_kl_final_fraction: δ annealed linearly in training progress, from max_kl to a fraction of it.
+
+At progress p an update must take exactly the step of a constant δ·(1 − (1 − f)·p); the learner needs the
+progress when the schedule is on; the native loop anneals over total_steps; f = 1 changes nothing.
+"""
+
+import csv
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from trpo_tf.config import ConfigError, NetworkConfig, TRPOConfig
+from trpo_tf.networks import build_networks
+from trpo_tf.trpo_step import STATUS_ACCEPTED, TRPOUpdater
+
+OBS = gym.spaces.Box(-np.inf, np.inf, (4,), np.float32)
+ACT = gym.spaces.Box(-1, 1, (2,), np.float32)
+
+
+def _step(progress=None, **config):
+  """The parameters after one update from a fixed initialisation and batch, and its TRPOInfo."""
+  import tensorflow as tf
+  tf.keras.utils.set_random_seed(3)
+  policy, _ = build_networks(OBS, ACT, NetworkConfig(policy_hidden=(16,), value_hidden=(8,),
+                                                     normalize_observations=False))
+  rng = np.random.default_rng(0)
+  obs = rng.standard_normal((256, 4)).astype(np.float32)
+  actions = rng.standard_normal((256, 2)).astype(np.float32)
+  advantages = (rng.standard_normal(256) + obs[:, 0] - obs[:, 1]).astype(np.float32)
+  updater = TRPOUpdater(policy, TRPOConfig(cg_iters=25, **config))
+  if progress is not None:
+    updater.set_progress(progress)
+  info = updater.update(obs, actions, advantages)
+  assert int(info.status) == STATUS_ACCEPTED
+  return [v.numpy() for v in policy.trainable_variables], info
+
+
+@pytest.mark.parametrize("progress, delta", [(0.0, 0.02), (0.5, 0.02 * 0.625), (1.0, 0.02 * 0.25), (7.0, 0.005)])
+def test_an_annealed_update_steps_as_the_constant_delta_of_its_progress(progress, delta):
+  annealed, info = _step(progress, max_kl=0.02, max_kl_final_fraction=0.25)
+  constant, constant_info = _step(max_kl=delta)
+  for a, c in zip(annealed, constant):
+    np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-7)
+  assert float(info.mean_kl) == pytest.approx(float(constant_info.mean_kl), rel=1e-4)
+  assert float(info.mean_kl) <= delta * (1 + 1e-4)
+
+
+def test_a_constant_delta_ignores_the_progress():
+  before, _ = _step(max_kl=0.02)
+  after, _ = _step(0.9, max_kl=0.02)
+  for a, b in zip(before, after):
+    np.testing.assert_array_equal(a, b)
+
+
+def test_the_fraction_must_be_in_0_1():
+  for bad in (0.0, -0.5, 1.5, float("nan")):
+    with pytest.raises(ConfigError, match="max_kl_final_fraction"):
+      TRPOConfig(max_kl_final_fraction=bad)
+
+
+def test_the_learner_needs_the_progress_when_delta_is_annealed():
+  import tensorflow as tf
+
+  from tests.test_learner import random_batch
+  from trpo_tf.learner import TRPOLearner
+  tf.keras.utils.set_random_seed(0)
+  policy, value = build_networks(gym.spaces.Box(-1, 1, (3,), np.float32), ACT,
+                                 NetworkConfig(policy_hidden=(16,), value_hidden=(16,)))
+  learner = TRPOLearner(policy, value, TRPOConfig(value_epochs=1, max_kl_final_fraction=0.5))
+  with pytest.raises(ValueError, match="needs the training progress"):
+    learner.step(random_batch(), 0)
+  learner.step(random_batch(), 0, progress=0.5)
+  assert float(learner.updater._max_kl_scale.numpy()) == pytest.approx(0.75)
+
+
+def test_the_native_loop_anneals_delta_over_total_steps(tmp_path):
+  """CartPole, 512 steps in batches of ≤ 64 (autoreset rows do not count), δ 0.05 → 0.005: every update's KL
+  stays within the δ of the steps done before it, and the last updates move the policy far less than the first."""
+  from tests.helpers import train_run
+  from trpo_tf.presets import preset
+  config = preset("cartpole").override(num_envs=4, steps_per_env=16, total_steps=512, eval_episodes=0,
+                                       max_kl=0.05, max_kl_final_fraction=0.1)
+  trainer, _ = train_run(config, tmp_path / "run")
+  with open(tmp_path / "run" / "progress.csv") as f:
+    rows = list(csv.DictReader(f))
+  kls = [float(r["trpo/mean_kl"]) for r in rows]
+  done_before = [0] + [int(r["env_steps"]) for r in rows[:-1]]
+  deltas = [0.05 * (1 - 0.9 * d / 512) for d in done_before]
+  assert len(kls) >= 8 and all(0 < kl <= d * (1 + 1e-4) for kl, d in zip(kls, deltas))
+  assert deltas[-1] < 0.015 and max(kls[-2:]) < 0.5 * min(kls[:2])
+  assert float(trainer.learner.updater._max_kl_scale.numpy()) == pytest.approx(deltas[-1] / 0.05)
