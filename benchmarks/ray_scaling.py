@@ -51,7 +51,7 @@ def measure(name: str, workers: int, envs_per_worker: int, iterations: int, over
       t0 = time.perf_counter()
       data = trainer.sampler.collect(trainer.actor, config.sampler.steps_per_env)
       t1 = time.perf_counter()
-      trainer.learner.step(data, trainer._iterations())
+      trainer.learner.step(data, trainer._iterations(), progress=trainer._progress())
       trainer.learner.wait()   # the value fit too: a fixed cost per iteration, not overlapped here
       t2 = time.perf_counter()
       m = data.sampler_metrics or {}
