@@ -77,7 +77,9 @@ PRESETS: Dict[str, dict] = {
     # policies had walked at ~4,000-4,500 40 updates before the end and lost it in the last updates.
     # δ annealed linearly to a tenth over the run on top: seeds 0-9 ended 5,290 / 5,598 / 3,770 / 5,132 / 4,972 /
     # 4,552 / 4,977 / 4,357 / 4,844 / 4,577 (mean 4,807, worst 77%) against the constant δ's 4,385 (worst 50%), the
-    # failing seeds 5 and 8 at 4,552 and 4,844 ("anneal01", "preset", "kl06d06gym"). A batch of 4,096 (16 × 256)
+    # failing seeds 5 and 8 at 4,552 and 4,844; on gymnasium 5,551 / 5,495 / 5,110 / 4,495 / 6,081 / 4,037 / 3,798 /
+    # 4,306 / 4,680 / 4,545 (mean 4,810, worst 78%) against 4,348 (worst 4%) ("anneal01", "anneal01gym",
+    # "constkl06", "kl06d06gym"; results README "Thirteenth round"). A batch of 4,096 (16 × 256)
     # also left no weak seed in twenty runs but a lower mean (EnvPool 4,519, gymnasium 4,310; "batch4096",
     # "b4096gym").
     "walker2d": dict(MUJOCO_SETTINGS, **per_action_dim_trust_region(6), env_id="Walker2d-v5", gamma=0.993,
