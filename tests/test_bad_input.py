@@ -35,7 +35,7 @@ from trpo_tf.sampling.envs import make_env, make_vector_env
     (["--seed=-1"], "seed must be in [0, "),
     (["--policy_hidden="], "need at least one layer size"),
     # absl's own parsing errors: a FATAL line, a help hint and exit 1 before preflight.run_app
-    (["--max_kll=0.02"], "Unknown command line flag 'max_kll'. Did you mean: max_kl ?"),
+    (["--max_kll=0.02"], "Unknown command line flag 'max_kll'. Did you mean: max_kl, max_kl_final_fraction ?"),
     (["--max_kl=abc"], "flag --max_kl=abc: could not convert string to float"),
     (["--seed=1.5"], "flag --seed=1.5: invalid literal for int()"),
     (["extra", "words"], "unexpected arguments: extra words"),
