@@ -134,18 +134,19 @@ def main(argv):
     actor_net, value_net = tf_agents_networks(tf_env, config.network)
   else:
     actor_net, value_net = build_networks(spec_env.observation_space, spec_env.action_space, config.network)
+  # steps_per_env + 1 rows per env: the last row of each only bootstraps (see trpo_tf/tf_agents/agent.py).
+  rows = sc.steps_per_env + 1
   agent = TRPOAgent(tf_env.time_step_spec(), tf_env.action_spec(), actor_net=actor_net, value_net=value_net,
                     config=config.trpo, train_step_counter=tf.Variable(0, dtype=tf.int64), seed=run.seed,
-                    total_train_iterations=-(-run.total_steps // (sc.num_envs * (sc.steps_per_env + 1))))
+                    total_train_iterations=-(-run.total_steps // (sc.num_envs * rows)))
   agent.initialize()
   if FLAGS.compile_train:
     agent.train = common.function(agent.train)
-  # steps_per_env + 1 rows per env: the last row of each only bootstraps (see trpo_tf/tf_agents/agent.py).
   buffer = tf_uniform_replay_buffer.TFUniformReplayBuffer(agent.collect_data_spec, batch_size=sc.num_envs,
-                                                          max_length=sc.steps_per_env + 1)
+                                                          max_length=rows)
   returns = tf_metrics.AverageReturnMetric(batch_size=sc.num_envs, buffer_size=20)
   driver = dynamic_step_driver.DynamicStepDriver(tf_env, agent.collect_policy, observers=[buffer.add_batch, returns],
-                                                 num_steps=sc.num_envs * (sc.steps_per_env + 1))
+                                                 num_steps=sc.num_envs * rows)
   collect = common.function(driver.run)
   print(f"run directory: {run_dir}", flush=True)
   print(f"{FLAGS.networks} networks, {'compiled train (common.function)' if FLAGS.compile_train else 'eager train'}",
@@ -160,7 +161,7 @@ def main(argv):
     loss = agent.train(buffer.gather_all())
     train_seconds += time.perf_counter() - t0
     buffer.clear()
-    steps += sc.num_envs * (sc.steps_per_env + 1)
+    steps += sc.num_envs * rows
     iteration = int(agent.train_step_counter.numpy())
     if iteration % FLAGS.log_every == 0 or steps >= run.total_steps:
       print(f"iteration {iteration}  env steps {steps}  return(avg 20) {float(returns.result()):.1f}  "

@@ -10,30 +10,15 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from trpo_tf.config import ConfigError, NetworkConfig, TRPOConfig
-from trpo_tf.networks import build_networks
-from trpo_tf.trpo_step import STATUS_ACCEPTED, TRPOUpdater
+from tests.test_trust_region import _step as _update
+from trpo_tf.config import ConfigError, TRPOConfig
 
-OBS = gym.spaces.Box(-np.inf, np.inf, (4,), np.float32)
 ACT = gym.spaces.Box(-1, 1, (2,), np.float32)
 
 
 def _step(progress=None, **config):
-  """The parameters after one update from a fixed initialisation and batch, and its TRPOInfo."""
-  import tensorflow as tf
-  tf.keras.utils.set_random_seed(3)
-  policy, _ = build_networks(OBS, ACT, NetworkConfig(policy_hidden=(16,), value_hidden=(8,),
-                                                     normalize_observations=False))
-  rng = np.random.default_rng(0)
-  obs = rng.standard_normal((256, 4)).astype(np.float32)
-  actions = rng.standard_normal((256, 2)).astype(np.float32)
-  advantages = (rng.standard_normal(256) + obs[:, 0] - obs[:, 1]).astype(np.float32)
-  updater = TRPOUpdater(policy, TRPOConfig(cg_iters=25, **config))
-  if progress is not None:
-    updater.set_progress(progress)
-  info = updater.update(obs, actions, advantages)
-  assert int(info.status) == STATUS_ACCEPTED
-  return [v.numpy() for v in policy.trainable_variables], info
+  """One update of a 2-dim Gaussian policy from a fixed initialisation and batch (test_trust_region's)."""
+  return _update(ACT, lambda rng: rng.standard_normal((256, 2)).astype(np.float32), progress, **config)
 
 
 @pytest.mark.parametrize("progress, delta", [(0.0, 0.02), (0.5, 0.02 * 0.625), (1.0, 0.02 * 0.25), (7.0, 0.005)])
@@ -60,14 +45,8 @@ def test_the_fraction_must_be_in_0_1():
 
 
 def test_the_learner_needs_the_progress_when_delta_is_annealed():
-  import tensorflow as tf
-
-  from tests.test_learner import random_batch
-  from trpo_tf.learner import TRPOLearner
-  tf.keras.utils.set_random_seed(0)
-  policy, value = build_networks(gym.spaces.Box(-1, 1, (3,), np.float32), ACT,
-                                 NetworkConfig(policy_hidden=(16,), value_hidden=(16,)))
-  learner = TRPOLearner(policy, value, TRPOConfig(value_epochs=1, max_kl_final_fraction=0.5))
+  from tests.test_learner import make_learner, random_batch
+  learner, _, _ = make_learner(config=TRPOConfig(value_epochs=1, max_kl_final_fraction=0.5))
   with pytest.raises(ValueError, match="needs the training progress"):
     learner.step(random_batch(), 0)
   learner.step(random_batch(), 0, progress=0.5)

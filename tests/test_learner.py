@@ -14,10 +14,10 @@ OBS = gym.spaces.Box(-1, 1, (3,), np.float32)
 ACT = gym.spaces.Box(-1, 1, (2,), np.float32)
 
 
-def make_learner(seed=0, **kwargs):
+def make_learner(seed=0, config=None, **kwargs):
   tf.keras.utils.set_random_seed(seed)
   policy, value = build_networks(OBS, ACT, NetworkConfig(policy_hidden=(16,), value_hidden=(16,)))
-  return TRPOLearner(policy, value, TRPOConfig(value_epochs=2), seed, **kwargs), policy, value
+  return TRPOLearner(policy, value, config or TRPOConfig(value_epochs=2), seed, **kwargs), policy, value
 
 
 def random_batch(seed=0, T=6, N=3, vine=None):

@@ -16,8 +16,9 @@ from trpo_tf.trpo_step import STATUS_ACCEPTED, TRPOUpdater
 OBS_SPACE = gym.spaces.Box(-np.inf, np.inf, (4,), np.float32)
 
 
-def _step(action_space, actions, **config):
-  """The parameters after one update from a fixed initialisation and batch, and its TRPOInfo."""
+def _step(action_space, actions, progress=None, **config):
+  """The parameters after one update from a fixed initialisation and batch, and its TRPOInfo (`progress`:
+  the training progress an annealed δ is set from first)."""
   import tensorflow as tf
   tf.keras.utils.set_random_seed(3)
   policy, _ = build_networks(OBS_SPACE, action_space, NetworkConfig(policy_hidden=(16,), value_hidden=(8,),
@@ -25,7 +26,10 @@ def _step(action_space, actions, **config):
   rng = np.random.default_rng(0)
   obs = rng.standard_normal((256, 4)).astype(np.float32)
   advantages = (rng.standard_normal(256) + obs[:, 0] - obs[:, 1]).astype(np.float32)
-  info = TRPOUpdater(policy, TRPOConfig(cg_iters=25, **config)).update(obs, actions(rng), advantages)
+  updater = TRPOUpdater(policy, TRPOConfig(cg_iters=25, **config))
+  if progress is not None:
+    updater.set_progress(progress)
+  info = updater.update(obs, actions(rng), advantages)
   assert int(info.status) == STATUS_ACCEPTED
   return [v.numpy() for v in policy.trainable_variables], info
 
