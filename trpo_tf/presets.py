@@ -50,7 +50,9 @@ def per_action_dim_trust_region(action_dims: int) -> dict:
   3,565 / 3,618 on gymnasium, one seed falling in 7 of 10 evaluation episodes ("kl03d03", "kl03d03gym"), and δ 0.02
   (damping 0.2) ended them lower than δ 0.01 (mean 3,467 against 3,545, "kl02d02"); on Ant (δ 0.08,
   damping 0.8) seeds 0-2 ended 3,137 / 2,985 / 2,980 against 2,742 / 2,695 / 2,507 on one host but 2,639 / 2,338 /
-  2,473 on another, with falls in the evaluation ("kl08d08", "kl08d08h2")."""
+  2,473 on another, with falls in the evaluation ("kl08d08", "kl08d08h2"). Annealed (annealed_trust_region), it
+  left a held-out HalfCheetah seed on its back (seeds 0-9 mean 4,539, seed 7 at −176, against the preset's 5,107;
+  "kl06anneal01") and two Swimmer seeds of five at ~180 ("kl02anneal01")."""
   return dict(max_kl=round(0.01 * action_dims, 6), cg_damping=round(0.1 * action_dims, 6))
 
 
@@ -113,7 +115,9 @@ PRESETS: Dict[str, dict] = {
     # the ~120 optimum (357 / 356 / 354 / 122 / 353, mean 308); λ = 0.98 ended 359 / 357 / 352 / 350 / 318 (mean 347,
     # worst 88% of the target, Fisher on 25%), λ = 0.99 355 / 332 (seeds 0, 4), λ = 1 354 / 357 / 362 / 355 / 360
     # (mean 358, worst 98%; AUC 288 against 306: slower at first) (benchmarks/results/ablations/swimmer.md,
-    # "lam098", "fisher025", "lam099", "lam1"); δ = 0.02 on top changed nothing (mean 358, "lam1kl02").
+    # "lam098", "fisher025", "lam099", "lam1"); δ = 0.02 on top changed nothing (mean 358, "lam1kl02"). δ annealed
+    # to a tenth lifted a weak seed on another host (296 → 360) but left held-out seed 5 at 131 (seeds 0-9 mean 335
+    # against 352, "anneal01").
     "swimmer": dict(MUJOCO_SETTINGS, **FISHER_SUBSAMPLE, env_id="Swimmer-v5", gamma=0.9999, gae_lambda=1.0),
     # Vine sampling (paper §5.2) on the paper's locomotion tasks: K ≈ 4 branches per state and
     # H = 50 (Swimmer) / 100 (Hopper, Walker2d) steps per branch, as in [paper] Table 2; the rollout
