@@ -51,7 +51,7 @@ def per_action_dim_trust_region(action_dims: int) -> dict:
   (damping 0.2) ended them lower than δ 0.01 (mean 3,467 against 3,545, "kl02d02"); on Ant (δ 0.08,
   damping 0.8) seeds 0-2 ended 3,137 / 2,985 / 2,980 against 2,742 / 2,695 / 2,507 on one host but 2,639 / 2,338 /
   2,473 on another, with falls in the evaluation ("kl08d08", "kl08d08h2"). Annealed (annealed_trust_region), it
-  left a held-out HalfCheetah seed on its back (seeds 0-9 mean 4,539, seed 7 at −176, against the preset's 5,107;
+  left a held-out HalfCheetah seed in a poor gait (seeds 0-9 mean 4,539, seed 7 at −176, against the preset's 5,107;
   "kl06anneal01") and two Swimmer seeds of five at ~180 ("kl02anneal01")."""
   return dict(max_kl=round(0.01 * action_dims, 6), cg_damping=round(0.1 * action_dims, 6))
 
