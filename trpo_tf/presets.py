@@ -94,7 +94,7 @@ PRESETS: Dict[str, dict] = {
     # On gymnasium seeds 5-9 it failed too (215 / 5,696 / 2,202 / 5,269 / 4,360): the weak seeds' deterministic
     # policies had walked at ~4,000-4,500 40 updates before the end and lost it in the last updates.
     # δ annealed linearly to a tenth over the run on top: seeds 0-9 ended 5,290 / 5,598 / 3,770 / 5,132 / 4,972 /
-    # 4,552 / 4,977 / 4,357 / 4,844 / 4,577 (mean 4,807, worst 77%) against the constant δ's 4,385 (worst 50%), the
+    # 4,552 / 4,977 / 4,358 / 4,844 / 4,577 (mean 4,807, worst 77%) against the constant δ's 4,385 (worst 50%), the
     # failing seeds 5 and 8 at 4,552 and 4,844; on gymnasium 5,551 / 5,495 / 5,110 / 4,495 / 6,081 / 4,037 / 3,798 /
     # 4,306 / 4,680 / 4,545 (mean 4,810, worst 78%) against 4,348 (worst 4%) ("anneal01", "anneal01gym",
     # "constkl06", "kl06d06gym"; results README "Thirteenth round"). A batch of 4,096 (16 × 256)
