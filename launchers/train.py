@@ -116,8 +116,8 @@ def train(stop: GracefulStop) -> int:
   print(f"settings: {origin}\nrun directory: {trainer.run.path}", flush=True)
   if config.trpo.kl_per_action_dim:
     print(trust_region_line(config.trpo, trainer.sampler.action_space), flush=True)
-  if config.trpo.max_kl_final_fraction < 1:
-    print(f"δ annealed linearly over the {config.run.total_steps} env steps to {config.trpo.max_kl_final_fraction:g} "
+  if config.trpo.kl_scheduled:
+    print(f"δ scheduled linearly over the {config.run.total_steps} env steps to {config.trpo.max_kl_final_fraction:g} "
           "of its initial value", flush=True)
   if FLAGS.resume:
     print(f"resuming from {os.path.basename(trainer.resumed_from)} ({trainer.env_steps.numpy()} env steps)"

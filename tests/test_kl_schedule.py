@@ -1,7 +1,8 @@
-"""max_kl_final_fraction: δ annealed linearly in training progress, from max_kl to a fraction of it.
+"""max_kl_final_fraction: δ scheduled linearly in training progress, from max_kl to a multiple f of it
+(annealed for f < 1, growing for f > 1).
 
 At progress p an update must take exactly the step of a constant δ·(1 − (1 − f)·p); the learner needs the
-progress when the schedule is on; the native loop anneals over total_steps; f = 1 changes nothing.
+progress when the schedule is on; the native loop schedules over total_steps; f = 1 changes nothing.
 """
 
 import csv
@@ -21,9 +22,11 @@ def _step(progress=None, **config):
   return _update(ACT, lambda rng: rng.standard_normal((256, 2)).astype(np.float32), progress, **config)
 
 
-@pytest.mark.parametrize("progress, delta", [(0.0, 0.02), (0.5, 0.02 * 0.625), (1.0, 0.02 * 0.25), (7.0, 0.005)])
-def test_an_annealed_update_steps_as_the_constant_delta_of_its_progress(progress, delta):
-  annealed, info = _step(progress, max_kl=0.02, max_kl_final_fraction=0.25)
+@pytest.mark.parametrize("fraction, progress, delta", [
+    (0.25, 0.0, 0.02), (0.25, 0.5, 0.02 * 0.625), (0.25, 1.0, 0.02 * 0.25), (0.25, 7.0, 0.005),
+    (3.0, 0.0, 0.02), (3.0, 0.25, 0.02 * 1.5), (3.0, 1.0, 0.06), (3.0, 7.0, 0.06)])
+def test_a_scheduled_update_steps_as_the_constant_delta_of_its_progress(fraction, progress, delta):
+  annealed, info = _step(progress, max_kl=0.02, max_kl_final_fraction=fraction)
   constant, constant_info = _step(max_kl=delta)
   for a, c in zip(annealed, constant):
     np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-7)
@@ -38,8 +41,8 @@ def test_a_constant_delta_ignores_the_progress():
     np.testing.assert_array_equal(a, b)
 
 
-def test_the_fraction_must_be_in_0_1():
-  for bad in (0.0, -0.5, 1.5, float("nan")):
+def test_the_fraction_must_be_positive():
+  for bad in (0.0, -0.5, float("nan"), float("inf")):
     with pytest.raises(ConfigError, match="max_kl_final_fraction"):
       TRPOConfig(max_kl_final_fraction=bad)
 

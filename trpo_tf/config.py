@@ -65,8 +65,8 @@ class TRPOConfig:
   max_kl: float = _field(0.01, "trust region δ: bound on the mean KL(π_old ‖ π_new) of one update "
                                "[paper] §6")
   max_kl_final_fraction: float = _field(
-      1.0, "δ at the end of training as a fraction of max_kl, linear in training progress in between, so the "
-           "last updates of a run move the policy less (1: a constant δ, [paper]) [here]")
+      1.0, "δ at the end of training as a fraction of max_kl, linear in training progress in between: below 1 "
+           "the last updates of a run move the policy less, above 1 more (1: a constant δ, [paper]) [here]")
   cg_iters: int = _field(10, "conjugate-gradient iterations solving F x = g [paper] appendix C")
   cg_damping: float = _field(0.1, "λ added to the Fisher (F + λI) for a stable CG solve [sb3]")
   kl_per_action_dim: bool = _field(False, "max_kl and cg_damping count per action dimension: a policy over d "
@@ -98,8 +98,8 @@ class TRPOConfig:
   def __post_init__(self):
     _check_finite(self)
     _check(self.max_kl > 0, f"max_kl must be > 0, got {self.max_kl}")
-    _check(0 < self.max_kl_final_fraction <= 1,
-           f"max_kl_final_fraction must be in (0, 1], got {self.max_kl_final_fraction}")
+    _check(self.max_kl_final_fraction > 0,
+           f"max_kl_final_fraction must be > 0, got {self.max_kl_final_fraction}")
     _check(self.cg_iters >= 1, f"cg_iters must be >= 1, got {self.cg_iters}")
     _check(self.cg_damping >= 0, f"cg_damping must be >= 0, got {self.cg_damping}")
     _check(0 < self.fisher_subsample <= 1, f"fisher_subsample must be in (0, 1], got {self.fisher_subsample}")
@@ -114,6 +114,11 @@ class TRPOConfig:
     _check(self.value_targets in ("gae", "returns"), f"value_targets must be gae or returns, got {self.value_targets!r}")
     _check(self.value_minibatch >= 1, f"value_minibatch must be >= 1, got {self.value_minibatch}")
     _check(self.entropy_coef >= 0, f"entropy_coef must be >= 0, got {self.entropy_coef}")
+
+  @property
+  def kl_scheduled(self) -> bool:
+    """Whether δ changes over training (max_kl_final_fraction ≠ 1), so an update needs the training progress."""
+    return self.max_kl_final_fraction != 1.0
 
   def trust_region(self, action_dims: int) -> Tuple[float, float]:
     """(δ, λ) one update uses for a policy over `action_dims` independent action components."""

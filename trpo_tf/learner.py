@@ -86,11 +86,11 @@ class TRPOLearner:
     """One TRPO iteration on `batch`; `iteration` seeds the Fisher subsample and the fit's shuffles.
 
     `progress` (the fraction of training done before this batch) sets δ when the config anneals it
-    (max_kl_final_fraction < 1), and is required then.
+    (max_kl_final_fraction ≠ 1), and is required then.
     """
-    if self.config.max_kl_final_fraction < 1.0:
+    if self.config.kl_scheduled:
       if progress is None:
-        raise ValueError("max_kl_final_fraction < 1 anneals δ over training: step() needs the training progress")
+        raise ValueError("max_kl_final_fraction ≠ 1 schedules δ over training: step() needs the training progress")
       self.updater.set_progress(progress)
     self.wait()
     fit_info, self._finished = self._finished, None

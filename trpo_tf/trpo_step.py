@@ -107,7 +107,7 @@ class TRPOUpdater:
     """g, CG with Fisher-vector products, scaled step and line search, for any surrogate."""
     cfg, policy, variables = self.config, self.policy, self._variables
     max_kl, damping = cfg.trust_region(policy.head.action_dims(old_params))
-    if cfg.max_kl_final_fraction < 1.0:   # a constant δ keeps the graph it always had
+    if cfg.kl_scheduled:   # a constant δ keeps the graph it always had
       max_kl = max_kl * self._max_kl_scale
     with tf.GradientTape() as tape:
       surrogate = surrogate_fn()

@@ -72,7 +72,7 @@ class TRPOAgent(tf_agent.TFAgent):
 
   Hyperparameters come as keywords (defaults: TRPOConfig's) or as one
   `config=TRPOConfig(...)`, keywords overriding it. An annealed δ
-  (max_kl_final_fraction < 1) runs over `total_train_iterations` calls of
+  (max_kl_final_fraction ≠ 1) runs over `total_train_iterations` calls of
   `train`, counted by `train_step_counter`. Sample weights are not
   supported: `train`/`loss` with `weights` raise ValueError (a weighted TRPO
   would need weighted KL constraints, not only a weighted loss).
@@ -102,8 +102,8 @@ class TRPOAgent(tf_agent.TFAgent):
                     entropy_regularization=entropy_regularization)
     self._config = dataclasses.replace(config or TRPOConfig(), **{
         _KEYWORDS[k]: v for k, v in keywords.items() if v is not None})
-    if self._config.max_kl_final_fraction < 1.0 and not (total_train_iterations or 0) >= 1:
-      raise ValueError("max_kl_final_fraction < 1 anneals δ over training: pass total_train_iterations (>= 1), "
+    if self._config.kl_scheduled and not (total_train_iterations or 0) >= 1:
+      raise ValueError("max_kl_final_fraction ≠ 1 schedules δ over training: pass total_train_iterations (>= 1), "
                        f"the number of train() calls it spans, got {total_train_iterations!r}")
     self._total_train_iterations = total_train_iterations
     check_specs(time_step_spec.observation, action_spec)
