@@ -117,8 +117,8 @@ def train(stop: GracefulStop) -> int:
   if config.trpo.kl_per_action_dim:
     print(trust_region_line(config.trpo, trainer.sampler.action_space), flush=True)
   if config.trpo.kl_scheduled:
-    print(f"δ scheduled linearly over the {config.run.total_steps} env steps to {config.trpo.max_kl_final_fraction:g} "
-          "of its initial value", flush=True)
+    print(f"δ moves linearly over the {config.run.total_steps} env steps to {config.trpo.max_kl_final_fraction:g}× "
+          "its initial value", flush=True)
   if FLAGS.resume:
     print(f"resuming from {os.path.basename(trainer.resumed_from)} ({trainer.env_steps.numpy()} env steps)"
           if trainer.resumed_from else "the run has no checkpoint yet: starting it from iteration 0 with its "
