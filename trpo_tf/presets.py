@@ -33,8 +33,7 @@ FISHER_SUBSAMPLE = dict(fisher_subsample=0.25)
 # 5,661 (mean 6,634; policies that had learned to balance dropped the pendulum again), δ = 0.005 7,569 / 9,358 /
 # 6,590 / 9,360 / 9,356 (mean 8,446); seeds 0-2 on another host: 8,171 against 9,359. On Reacher-v5 the two are
 # within noise (−3.5 / −3.4 / −3.9 against −3.8 / −3.2 / −3.6) (benchmarks/results/ablations/<task>.md). The
-# presets use [paper]'s δ = 0.01, except Walker2d's, Hopper's and Ant's 0.01 per action dimension, annealed
-# (annealed_trust_region).
+# presets use [paper]'s δ = 0.01, except Walker2d's 0.01 per action dimension (per_action_dim_trust_region).
 NO_PRESET_MUJOCO_SETTINGS = dict(MUJOCO_SETTINGS, max_kl=0.005)
 
 
@@ -42,8 +41,8 @@ def per_action_dim_trust_region(action_dims: int) -> dict:
   """δ = 0.01 and CG damping 0.1 per action dimension: the trust region sb3-contrib's TRPO takes with its
   defaults, since it averages the Gaussian KL over action dims ([here] benchmarks/peer_step_compare.py:
   the peer's update on Ant and Walker2d, reproduced exactly). `--kl_per_action_dim` computes the same step;
-  the presets write the numbers out so a run's config.json shows the δ it trained with. Walker2d, Hopper and
-  Ant take it annealed to a tenth over the run (annealed_trust_region; see their presets).
+  the presets write the numbers out so a run's config.json shows the δ it trained with. Walker2d and Hopper
+  take it annealed to a tenth over the run (annealed_trust_region; see their presets).
   [here] Constant, it lowered HalfCheetah's mean (δ 0.06, damping 0.6: 4,836 / 5,732 / 5,020 / 4,273 / 4,402,
   mean 4,853, against 5,893 / 3,756 / 7,493 / 5,482 / 5,475, mean 5,620, on one host; "kl06d06") and left a
   Swimmer seed in its ~70 optimum (δ 0.02, damping 0.2: 71 / 357 / 360 / 359 / 303; "kl02d02"); on Hopper (δ 0.03,
@@ -60,7 +59,7 @@ def per_action_dim_trust_region(action_dims: int) -> dict:
 def annealed_trust_region(action_dims: int) -> dict:
   """per_action_dim_trust_region with δ annealed linearly in training progress to a tenth of itself
   (max_kl_final_fraction): the large early steps learn fast, the small late ones keep a gait the policy has
-  found ([here] Walker2d, Hopper and Ant: their preset comments)."""
+  found ([here] Walker2d and Hopper: their preset comments)."""
   return dict(per_action_dim_trust_region(action_dims), max_kl_final_fraction=0.1)
 
 
@@ -113,14 +112,7 @@ PRESETS: Dict[str, dict] = {
     # alone costs 4σ² per step: with log σ₀ = −1 seeds 0-4 ended 2,209 / 3,055 / 2,373 / 2,117 / 2,158 (mean
     # 2,382, AUC 872), with −2 2,742 / 2,695 / 2,507 / 2,695 / 2,787 (mean 2,685, AUC 1,883); −1.5 and −2.5 end
     # alike, δ = 0.05 on top adds nothing (benchmarks/results/ablations/ant.md, "logstd15" ... "logstd20kl05").
-    # δ 0.08 and damping 0.8 (per_action_dim_trust_region(8)) annealed to a tenth over the run on top, Walker2d's
-    # and Hopper's rule (Intel host): seeds 0-4 ended 3,209 / 2,696 / 2,602 / 3,066 / 3,576 (mean 3,030, AUC 2,010)
-    # against δ 0.01's 2,742 / 2,695 / 2,507 / 2,695 / 2,787 (mean 2,685, AUC 1,883, AMD host), held-out seeds 5-9
-    # 3,549 / 3,237 / 3,179 / 3,000 / 2,973 (mean 3,188, AUC 2,173) against 3,208 / 2,695 / 3,124 / 2,942 / 2,690
-    # (mean 2,932, AUC 1,974, same host); ten seeds 3,109 against 2,809, the worst seed higher in both halves. Its
-    # faster gait ended 6 of its 100 evaluation episodes early (a fall), on four seeds; δ 0.01's seeds 5-9 none
-    # ("preset", "constkl01", "logstd20"; results README "Fifteenth round").
-    "ant": dict(MUJOCO_SETTINGS, **annealed_trust_region(8), env_id="Ant-v5", log_std_init=-2.0),
+    "ant": dict(MUJOCO_SETTINGS, env_id="Ant-v5", log_std_init=-2.0),
     # [zoo] Swimmer needs a long horizon: gamma 0.9999. [here] GAE λ = 1: with λ = 0.95 seed 3 of five stayed in
     # the ~120 optimum (357 / 356 / 354 / 122 / 353, mean 308); λ = 0.98 ended 359 / 357 / 352 / 350 / 318 (mean 347,
     # worst 88% of the target, Fisher on 25%), λ = 0.99 355 / 332 (seeds 0, 4), λ = 1 354 / 357 / 362 / 355 / 360
