@@ -85,7 +85,7 @@ class TRPOLearner:
   def step(self, batch: Batch, iteration, progress=None) -> StepInfo:
     """One TRPO iteration on `batch`; `iteration` seeds the Fisher subsample and the fit's shuffles.
 
-    `progress` (the fraction of training done before this batch) sets δ when the config anneals it
+    `progress` (the fraction of training done before this batch) sets δ when the config schedules it
     (max_kl_final_fraction ≠ 1), and is required then.
     """
     if self.config.kl_scheduled:

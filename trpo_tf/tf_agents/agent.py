@@ -71,7 +71,7 @@ class TRPOAgent(tf_agent.TFAgent):
   """TRPO (Schulman et al. 2015) as a TF-Agents agent.
 
   Hyperparameters come as keywords (defaults: TRPOConfig's) or as one
-  `config=TRPOConfig(...)`, keywords overriding it. An annealed δ
+  `config=TRPOConfig(...)`, keywords overriding it. A scheduled δ
   (max_kl_final_fraction ≠ 1) runs over `total_train_iterations` calls of
   `train`, counted by `train_step_counter`. Sample weights are not
   supported: `train`/`loss` with `weights` raise ValueError (a weighted TRPO
