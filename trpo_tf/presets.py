@@ -124,11 +124,10 @@ PRESETS: Dict[str, dict] = {
     # "lam098", "fisher025", "lam099", "lam1"); δ = 0.02 on top changed nothing (mean 358, "lam1kl02"). δ annealed
     # to a tenth lifted a weak seed on another host (296 → 360) but left held-out seed 5 at 131 (seeds 0-9 mean 335
     # against 352, "anneal01"). A δ growing over the run left seeds in early optima (0.01 → 0.03: 151 of five) or
-    # evened the seeds at about the same mean (0.005 → 0.03: seeds 0-9 356 / 357 / 351 / 352 / 346 / 360 / 354 / 349 / 358 /
-    # 360, mean 354, worst 346, against the preset's 352, worst 296, on one host; gymnasium seeds 0-4 358 / 346 / 358 /
-    # 361 / 356, "kl005grow6gym"); CG damping 0.01 and
-    # 1,024-step batches left a seed at 194 and 70 ("klgrow3", "kl005grow6", "damp001", "batch1024"; results
-    # README "Fifteenth round").
+    # evened the seeds at about the same mean (0.005 → 0.03: seeds 0-9 356 / 357 / 351 / 352 / 346 / 360 / 354 /
+    # 349 / 358 / 360, mean 354, worst 346, against the preset's 352, worst 296, on one host; gymnasium seeds 0-4
+    # 358 / 346 / 358 / 361 / 356, "kl005grow6gym"); CG damping 0.01 and 1,024-step batches left a seed at 194 and
+    # 70 ("klgrow3", "kl005grow6", "damp001", "batch1024"; results README "Fifteenth round").
     "swimmer": dict(MUJOCO_SETTINGS, **FISHER_SUBSAMPLE, env_id="Swimmer-v5", gamma=0.9999, gae_lambda=1.0),
     # Vine sampling (paper §5.2) on the paper's locomotion tasks: K ≈ 4 branches per state and
     # H = 50 (Swimmer) / 100 (Hopper, Walker2d) steps per branch, as in [paper] Table 2; the rollout
