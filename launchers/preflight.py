@@ -113,10 +113,16 @@ def check_writable_dir(path: str, what: str) -> None:
 
 
 def check_environment(config: ExperimentConfig) -> None:
-  """The env exists and has supported spaces (EnvPool has it, if chosen); vine needs simulator save/restore."""
+  """The env exists and has supported spaces (EnvPool has it, if chosen), --obs_dims fits its observation;
+  vine needs simulator save/restore."""
+  from trpo_tf.config import obs_dims_mask
   from trpo_tf.sampling.envs import make_env, make_training_env
   sc = config.sampler
-  make_env(sc.env_id).close()
+  env = make_env(sc.env_id)
+  try:
+    obs_dims_mask(config.network.obs_dims, env.observation_space.shape)
+  finally:
+    env.close()
   if sc.env_backend == "envpool":
     from trpo_tf.sampling.envpool_env import envpool_task
     envpool_task(sc.env_id)

@@ -54,7 +54,8 @@ FLAGS = flags.FLAGS
 UNSUPPORTED = ("sampler", "vector_mode", "act_backend", "normalize_rewards", "reward_clip", "terminal_on_life_loss",
                "fire_reset", "vine_states", "vine_actions", "vine_rollout_length", "vine_bootstrap",
                "checkpoint_every", "keep_checkpoints", "export_every", "sampler_backend", "num_workers", "ray_address")
-TRPO_TF_NETWORKS_ONLY = ("normalize_observations", "obs_clip", "log_std_init", "state_dependent_std", "cnn")
+TRPO_TF_NETWORKS_ONLY = ("normalize_observations", "obs_clip", "obs_dims", "log_std_init", "state_dependent_std",
+                         "cnn")
 
 
 def build_config():

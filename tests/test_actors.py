@@ -80,3 +80,26 @@ def test_tf_actor_is_seeded():
   a = actor(obs)
   actor.start_batch(7)
   np.testing.assert_array_equal(a, actor(obs))
+
+
+def test_obs_dims_zeroes_the_other_entries_in_keras_and_in_the_mirror():
+  """obs_dims='0:2,4': entries 2, 3 and 5 reach no network, so changing them changes nothing, and the
+  policy equals one whose first-layer rows for those entries are zero; the numpy mirror agrees."""
+  policy, value = build_networks(OBS, gym.spaces.Box(-1, 1, (3,), np.float32), NetworkConfig(obs_dims="0:2,4"))
+  for v in policy.trainable_variables + value.trainable_variables:
+    v.assign(tf.random.normal(v.shape, stddev=0.3, seed=1))
+  policy.normalizer.update(np.random.default_rng(0).normal(2.0, 3.0, (500, 6)))
+  obs = np.random.default_rng(1).normal(0, 4, (64, 6)).astype(np.float32)
+  other = obs.copy()
+  other[:, [2, 3, 5]] = np.random.default_rng(2).normal(0, 50, (64, 3))
+  mean = policy.dist_params(obs)[0].numpy()
+  np.testing.assert_array_equal(policy.dist_params(other)[0].numpy(), mean)
+  np.testing.assert_array_equal(value(other).numpy(), value(obs).numpy())
+  assert np.ptp(policy.dist_params(obs[:, [1, 0, 2, 3, 5, 4]])[0].numpy() - mean) > 0.01   # the kept ones count
+  first = policy.trunk.layers[0]
+  kernel = first.kernel.numpy()
+  z = np.clip((obs - policy.normalizer.mean.numpy()) / np.sqrt(policy.normalizer.var.numpy() + 1e-8), -10, 10)
+  by_hand = np.tanh(z[:, [0, 1, 4]] @ kernel[[0, 1, 4]] + first.bias.numpy())
+  np.testing.assert_allclose(first(policy.normalizer(obs)).numpy(), by_hand, rtol=1e-5, atol=1e-6)
+  actor = NumpyMLPActor(policy, seed=0)
+  np.testing.assert_allclose(actor.params(other), mean, rtol=1e-4, atol=1e-5)

@@ -29,6 +29,8 @@ from trpo_tf.sampling.envs import make_env, make_vector_env
     (["--cg_damping=inf"], "cg_damping must be a finite number"),
     (["--value_learning_rate=inf"], "value_learning_rate must be a finite number"),
     (["--obs_clip=inf"], "obs_clip must be a finite number"),
+    (["--obs_dims=0:27,x"], "obs_dims must be entries 'i' or ranges 'start:stop'"),
+    (["--env_id=Hopper-v5", "--obs_dims=0:12"], "obs_dims '0:12' reaches past this env's 11 observation entries"),
     (["--reward_clip=inf"], "reward_clip must be a finite number"),
     (["--log_std_init=nan"], "log_std_init must be a finite number, got nan"),
     (["--seed=99999999999"], "seed must be in [0, "),

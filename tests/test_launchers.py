@@ -130,3 +130,17 @@ def test_tf_agents_launcher_rejects_an_unwritable_run_dir():
   proc = run_tf_agents_train("--preset=cartpole", "--run_dir=/proc/tfa")
   assert proc.returncode == 2
   assert proc.stderr.strip() == "error: --run_dir /proc/tfa is inside a system directory (proc); choose another"
+
+
+def test_obs_dims_ranges_parse_and_bad_ones_are_config_errors():
+  from trpo_tf.config import ConfigError, NetworkConfig, obs_dims_mask, parse_obs_dims
+  assert parse_obs_dims("") == () and obs_dims_mask("", (5,)) == ()
+  assert parse_obs_dims("0:27, 30") == ((0, 27), (30, 31))
+  assert obs_dims_mask("0:2,4", (6,)) == (1.0, 1.0, 0.0, 0.0, 1.0, 0.0)
+  for bad in ("27:0", "a:b", "1:2:3", "-1:4", ":5", "3:3"):
+    with pytest.raises(ConfigError, match="obs_dims must be entries"):
+      NetworkConfig(obs_dims=bad)
+  with pytest.raises(ConfigError, match="reaches past this env's 6 observation entries"):
+    obs_dims_mask("0:7", (6,))
+  with pytest.raises(ConfigError, match="needs a vector observation"):
+    obs_dims_mask("0:7", (4, 84, 84))

@@ -59,6 +59,34 @@ def field_help(section_type, name: str) -> str:
   return {f.name: f.metadata.get("help", "") for f in dataclasses.fields(section_type)}[name]
 
 
+def parse_obs_dims(spec: str) -> Tuple[Tuple[int, int], ...]:
+  """'0:27,30' → ((0, 27), (30, 31)): half-open ranges of observation entries ('' reads them all: ())."""
+  ranges = []
+  for part in (p.strip() for p in spec.split(",")) if spec.strip() else ():
+    bounds = part.split(":")
+    try:
+      start, stop = (int(bounds[0]), int(bounds[0]) + 1) if len(bounds) == 1 else (int(bounds[0]), int(bounds[1]))
+    except ValueError:
+      start, stop = -1, -1
+    _check(len(bounds) <= 2 and 0 <= start < stop,
+           f"obs_dims must be entries 'i' or ranges 'start:stop' (0 <= start < stop) joined by commas, e.g. "
+           f"'0:27', got {spec!r}")
+    ranges.append((start, stop))
+  return tuple(ranges)
+
+
+def obs_dims_mask(spec: str, obs_shape: Tuple[int, ...]) -> Tuple[float, ...]:
+  """1.0 for each observation entry the networks read, 0.0 for the others; () when `spec` reads them all."""
+  ranges = parse_obs_dims(spec)
+  if not ranges:
+    return ()
+  _check(len(obs_shape) == 1, f"obs_dims needs a vector observation, this env's has shape {tuple(obs_shape)}")
+  size = int(obs_shape[0])
+  _check(max(stop for _, stop in ranges) <= size,
+         f"obs_dims {spec!r} reaches past this env's {size} observation entries")
+  return tuple(1.0 if any(a <= i < b for a, b in ranges) else 0.0 for i in range(size))
+
+
 @dataclasses.dataclass(frozen=True)
 class TRPOConfig:
   """The policy update and the baseline fit."""
@@ -138,6 +166,9 @@ class NetworkConfig:
   normalize_observations: bool = _field(True, "running mean/std observation normaliser inside the "
                                               "networks (exported with them) [zoo]")
   obs_clip: float = _field(10.0, "normalised observations are clipped to ±obs_clip [zoo]")
+  obs_dims: str = _field("", "the observation entries the networks read, as 'start:stop' ranges joined by commas "
+                             "(e.g. '0:27'); the others are zeroed after the normaliser, so the networks (and an "
+                             "exported policy) still take the env's whole observation; '' reads all [here]")
   cnn: str = _field("paper", "image observations: the [paper] §7 network or the DQN 'nature' network")
 
   def __post_init__(self):
@@ -150,6 +181,7 @@ class NetworkConfig:
     _check(self.activation in ("tanh", "relu", "elu"),
            f"activation must be tanh, relu or elu, got {self.activation!r}")
     _check(self.obs_clip > 0, f"obs_clip must be > 0, got {self.obs_clip}")
+    parse_obs_dims(self.obs_dims)
     _check(self.cnn in ("paper", "nature"), f"cnn must be paper or nature, got {self.cnn!r}")
 
 

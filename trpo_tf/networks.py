@@ -20,6 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from trpo_tf.config import obs_dims_mask
 from trpo_tf.distributions import CategoricalHead, DiagGaussianHead
 from trpo_tf.normalization import ObservationNormalizer
 
@@ -153,6 +154,7 @@ def build_networks(observation_space: gym.Space, action_space: gym.Space, net) -
   images = observation_space.dtype == np.uint8 and len(obs_shape) == 3
   # Images are scaled by the CNN itself; the normaliser then only passes them through.
   normalizer = ObservationNormalizer(obs_shape, clip=net.obs_clip, name="obs_normalizer",
+                                     keep=obs_dims_mask(net.obs_dims, obs_shape),
                                      enabled=net.normalize_observations and not images)
   if images:
     policy_trunk, value_trunk = cnn(net.cnn, "policy_trunk"), cnn(net.cnn, "value_trunk")

@@ -18,11 +18,16 @@ def merge_moments(mean, var, count, batch_mean, batch_var, batch_count):
 
 
 class ObservationNormalizer(keras.layers.Layer):
-  """clip((x − μ) / sqrt(σ² + ε), ±clip); statistics are frozen between `update` calls."""
+  """clip((x − μ) / sqrt(σ² + ε), ±clip); statistics are frozen between `update` calls.
 
-  def __init__(self, shape, clip: float = 10.0, epsilon: float = 1e-8, enabled: bool = True, **kwargs):
+  `keep` (one 0/1 per entry; None keeps all) zeroes the entries the networks must not read, after
+  normalising (or instead of it, when disabled): a Dense layer on a zeroed entry behaves as if it were absent.
+  """
+
+  def __init__(self, shape, clip: float = 10.0, epsilon: float = 1e-8, enabled: bool = True, keep=None, **kwargs):
     super().__init__(**kwargs)
     self.clip, self.epsilon, self.enabled = float(clip), float(epsilon), bool(enabled)
+    self.keep = None if keep is None or len(keep) == 0 else np.asarray(keep, np.float32).reshape(tuple(shape))
     self.mean = self.add_weight(shape=tuple(shape), initializer="zeros", trainable=False,
                                 dtype="float64", name="mean")
     self.var = self.add_weight(shape=tuple(shape), initializer="ones", trainable=False,
@@ -32,11 +37,11 @@ class ObservationNormalizer(keras.layers.Layer):
 
   def call(self, x):
     x = tf.cast(x, tf.float32)
-    if not self.enabled:
-      return x
-    mean = tf.cast(self.mean, tf.float32)
-    std = tf.sqrt(tf.cast(self.var, tf.float32) + self.epsilon)
-    return tf.clip_by_value((x - mean) / std, -self.clip, self.clip)
+    if self.enabled:
+      mean = tf.cast(self.mean, tf.float32)
+      std = tf.sqrt(tf.cast(self.var, tf.float32) + self.epsilon)
+      x = tf.clip_by_value((x - mean) / std, -self.clip, self.clip)
+    return x if self.keep is None else x * self.keep
 
   def update(self, batch) -> None:
     """Folds a batch [n, *shape] of raw observations into the statistics.

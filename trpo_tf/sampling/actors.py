@@ -97,7 +97,7 @@ def policy_snapshot(policy) -> PolicySnapshot:
                         layers=[(np.asarray(layer.kernel), np.asarray(layer.bias)) for layer in policy.trunk.layers],
                         out=(np.asarray(out.kernel), np.asarray(out.bias)),
                         log_std=np.asarray(policy.log_std) if gaussian and std_layer is None else None,
-                        normalizer=normalizer,
+                        normalizer=normalizer, keep=norm.keep,
                         log_std_layer=None if std_layer is None else
                         (np.asarray(std_layer.kernel), np.asarray(std_layer.bias), LOG_STD_RANGE))
 

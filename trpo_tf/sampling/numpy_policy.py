@@ -32,6 +32,7 @@ class PolicySnapshot(NamedTuple):
   normalizer: Optional[Tuple[np.ndarray, np.ndarray, np.float32]]   # (mean, std, clip), or None
   # A state-dependent log σ: (kernel, bias, (low, high)) of its layer on the trunk's features and its clip.
   log_std_layer: Optional[Tuple[np.ndarray, np.ndarray, Tuple[float, float]]] = None
+  keep: Optional[np.ndarray] = None                 # 0/1 per observation entry the networks read (obs_dims)
 
 
 def dist_inputs(snapshot: PolicySnapshot, obs: np.ndarray, row_invariant: bool = False) -> np.ndarray:
@@ -46,6 +47,8 @@ def dist_outputs(snapshot: PolicySnapshot, obs: np.ndarray,
   if snapshot.normalizer is not None:
     mean, std, clip = snapshot.normalizer
     x = np.clip((x - mean) / std, -clip, clip)
+  if snapshot.keep is not None:
+    x = x * snapshot.keep
   act = ACTIVATIONS[snapshot.activation]
   matmul = (lambda a, b: np.einsum("ij,jk->ik", a, b)) if row_invariant else np.matmul
   for kernel, bias in snapshot.layers:
