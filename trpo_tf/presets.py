@@ -43,7 +43,8 @@ def per_action_dim_trust_region(action_dims: int) -> dict:
   defaults, since it averages the Gaussian KL over action dims ([here] benchmarks/peer_step_compare.py:
   the peer's update on Ant and Walker2d, reproduced exactly). `--kl_per_action_dim` computes the same step;
   the presets write the numbers out so a run's config.json shows the δ it trained with. Walker2d and Hopper
-  take it annealed to a tenth over the run (annealed_trust_region; see their presets).
+  take it annealed to a tenth over the run (annealed_trust_region; see their presets), Ant constant, reading 27
+  of its 105 observed numbers (see its preset).
   [here] Constant, it lowered HalfCheetah's mean (δ 0.06, damping 0.6: 4,836 / 5,732 / 5,020 / 4,273 / 4,402,
   mean 4,853, against 5,893 / 3,756 / 7,493 / 5,482 / 5,475, mean 5,620, on one host; "kl06d06") and left a
   Swimmer seed in its ~70 optimum (δ 0.02, damping 0.2: 71 / 357 / 360 / 359 / 303; "kl02d02"); on Hopper (δ 0.03,
@@ -51,7 +52,8 @@ def per_action_dim_trust_region(action_dims: int) -> dict:
   3,565 / 3,618 on gymnasium, one seed falling in 7 of 10 evaluation episodes ("kl03d03", "kl03d03gym"), and δ 0.02
   (damping 0.2) ended them lower than δ 0.01 (mean 3,467 against 3,545, "kl02d02"); on Ant (δ 0.08,
   damping 0.8) seeds 0-2 ended 3,137 / 2,985 / 2,980 against 2,742 / 2,695 / 2,507 on one host but 2,639 / 2,338 /
-  2,473 on another, with falls in the evaluation ("kl08d08", "kl08d08h2"). Annealed (annealed_trust_region), it
+  2,473 on another, with falls in the evaluation, with all 105 observed numbers and log σ₀ = −2 ("kl08d08",
+  "kl08d08h2"). Annealed (annealed_trust_region), it
   left a held-out HalfCheetah seed in a poor gait (seeds 0-9 mean 4,539, seed 7 at −176, against the preset's 5,107;
   "kl06anneal01"), two Swimmer seeds of five at ~180 ("kl02anneal01") and Ant no better on gymnasium ("kl08anneal01gym")."""
   return dict(max_kl=round(0.01 * action_dims, 6), cg_damping=round(0.1 * action_dims, 6))
@@ -108,16 +110,20 @@ PRESETS: Dict[str, dict] = {
     # 5,924, mean 5,652 (benchmarks/results/ablations/halfcheetah.md, "logstd05"). Not shared: on Walker2d (γ = 0.99)
     # it made seed 1 collapse (1,714), and on Hopper with γ = 0.99 seeds 0-2 averaged 1,656 (against 2,510).
     "halfcheetah": dict(MUJOCO_SETTINGS, env_id="HalfCheetah-v5", log_std_init=-0.5),
-    # [here] log σ starts at −2 (σ₀ ≈ 0.14): with σ = 1 random actions flip the ant within ~50 steps and TRPO
-    # stays there (3 seeds: 138 / 133 / 203 at 1M). Ant-v5 charges 0.5·|a|² per step, so the sampling noise
-    # alone costs 4σ² per step: with log σ₀ = −1 seeds 0-4 ended 2,209 / 3,055 / 2,373 / 2,117 / 2,158 (mean
-    # 2,382, AUC 872), with −2 2,742 / 2,695 / 2,507 / 2,695 / 2,787 (mean 2,685, AUC 1,883); −1.5 and −2.5 end
-    # alike, δ = 0.05 on top adds nothing (benchmarks/results/ablations/ant.md, "logstd15" ... "logstd20kl05").
-    # Walker2d's annealed trust region (δ 0.08 → 0.008, damping 0.8) ended ten EnvPool seeds higher (mean 3,109
-    # against 2,809; held-out seeds 5-9 on one host 3,188 against 2,932) but not on gymnasium (seeds 0-4 mean 2,631
-    # against 2,664, one seed falling in 3 of 10 evaluation episodes: 1,784), so it is not adopted ("kl08anneal01",
-    # "kl08anneal01gym"; results README "Fifteenth round").
-    "ant": dict(MUJOCO_SETTINGS, env_id="Ant-v5", log_std_init=-2.0),
+    # [here] The networks read only the first 27 of Ant-v5's 105 observed numbers (--obs_dims=0:27: positions and
+    # velocities, Ant-v4's observation; the 78 contact forces are zeroed after the normaliser), with δ 0.08 and damping
+    # 0.8 (per_action_dim_trust_region(8)) and log σ₀ = −0.5. With sb3's trust region and σ₀ = 1 the contact forces
+    # stop learning (gymnasium seed 0: 700; with them clipped to ±3: 1,188), while gymnasium's Ant-v5 without them
+    # (include_cfrc_ext_in_observation=False, the same reward) learns (4,397 / 2,740), and so does the full
+    # observation read through --obs_dims=0:27 ("v5peereqgym", "v5peereqclip3gym", "nocfrcpeereqgym",
+    # "obs27peereq", "obs27kl08s1"). log σ₀ = −0.5 then learns from the first 100k steps (σ₀ = 1 spends 300k near 0):
+    # seeds 0-4 4,712 / 2,920 / 3,570 / 5,202 / 4,391 (mean 4,159) against the former preset's (log σ₀ = −2, δ 0.01,
+    # all 105 numbers) 2,742 / 2,695 / 2,507 / 2,695 / 2,787 (mean 2,685) ("obs27kl08ls05", "logstd20"; results README
+    # "Sixteenth round"). Earlier: with σ = 1 and δ 0.01 random actions flip the ant and TRPO stays there (138 / 133 /
+    # 203); log σ₀ −1 to −2.5 with δ 0.01 ended 2,382-2,692; δ 0.08 → 0.008 annealed gained on EnvPool but not on
+    # gymnasium ("logstd10" ... "logstd25", "kl08anneal01", "kl08anneal01gym").
+    "ant": dict(MUJOCO_SETTINGS, **per_action_dim_trust_region(8), env_id="Ant-v5", log_std_init=-0.5,
+                obs_dims="0:27"),
     # [zoo] Swimmer needs a long horizon: gamma 0.9999. [here] GAE λ = 1: with λ = 0.95 seed 3 of five stayed in
     # the ~120 optimum (357 / 356 / 354 / 122 / 353, mean 308); λ = 0.98 ended 359 / 357 / 352 / 350 / 318 (mean 347,
     # worst 88% of the target, Fisher on 25%), λ = 0.99 355 / 332 (seeds 0, 4), λ = 1 354 / 357 / 362 / 355 / 360
