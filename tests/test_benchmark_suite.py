@@ -354,3 +354,19 @@ def test_an_ablation_table_reads_the_same_once_its_runs_are_deleted(runs, tmp_pa
   shutil.rmtree(path)
   ablation.main()
   assert (results / "ablations" / "hopper.md").read_text() == table
+
+
+def test_ant_endings_reads_the_torso_orientation_and_the_episode_ending():
+  import numpy as np
+  import ant_endings
+  half = np.sqrt(0.5)
+  assert ant_endings.up_axis_z(np.array([1.0, 0.0, 0.0, 0.0])) == pytest.approx(1.0)    # upright
+  assert ant_endings.up_axis_z(np.array([0.0, 1.0, 0.0, 0.0])) == pytest.approx(-1.0)   # half a turn about x
+  assert ant_endings.up_axis_z(np.array([half, 0.0, half, 0.0])) == pytest.approx(0.0)  # a quarter turn about y
+  assert ant_endings.up_axis_z(np.array([0.0, 0.0, 0.0, 1.0])) == pytest.approx(1.0)    # yaw only
+  z, up = np.full(6, 0.5), np.ones(6)
+  assert ant_endings.classify(False, 6, z, up) == ("walked", -1)
+  assert ant_endings.classify(False, 6, z, np.array([1, 1, -0.5, 0.3, 1, 1])) == ("walked", -1)  # rolled over and back
+  assert ant_endings.classify(False, 6, z, np.array([1, 1, 0.2, -0.1, -0.9, -0.9])) == ("flipped", 3)
+  assert ant_endings.classify(True, 6, np.array([.5, .6, .8, .9, .95, 1.02]), up) == ("jump", -1)
+  assert ant_endings.classify(True, 6, np.array([.5, .4, .3, .25, .21, .19]), up) == ("fall", -1)
