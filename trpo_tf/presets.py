@@ -124,7 +124,10 @@ PRESETS: Dict[str, dict] = {
     # "obs27kl08ls05gym", "logstd20", "allobs"; results README "Sixteenth round"). Earlier: with σ = 1 and δ 0.01
     # random actions flip the ant and TRPO stays there (138 / 133 / 203); log σ₀ −1 to −2.5 with δ 0.01 ended
     # 2,382-2,692; δ 0.08 → 0.008 annealed gained on EnvPool but not on gymnasium ("logstd10" ... "logstd25",
-    # "kl08anneal01", "kl08anneal01gym").
+    # "kl08anneal01", "kl08anneal01gym"), and so it did on top of this preset (EnvPool seeds 0-9 4,621, gymnasium
+    # seeds 0-4 4,060 against 4,721; "obs27ls05anneal01", "obs27ls05anneal01gym"); γ = 0.995 on top removed most
+    # failed evaluation episodes on EnvPool but learned slower gaits (EnvPool 4,156, gymnasium 3,651 with a seed at
+    # 2,242; "g995", "g995gym"; results README "Seventeenth round").
     "ant": dict(MUJOCO_SETTINGS, **per_action_dim_trust_region(8), env_id="Ant-v5", log_std_init=-0.5,
                 obs_dims="0:27"),
     # [zoo] Swimmer needs a long horizon: gamma 0.9999. [here] GAE λ = 1: with λ = 0.95 seed 3 of five stayed in
@@ -139,7 +142,10 @@ PRESETS: Dict[str, dict] = {
     # 361 / 356 (mean 356, worst 96%) against the constant δ's 360 / 341 / 357 / 358 / 358 (another host): the same
     # mean, no weak seed ("kl005grow6", "kl005grow6gym", "constkl01"; results README "Fifteenth round"). δ 0.01 → 0.03
     # left a seed at 151, δ annealed to a tenth a held-out seed at 131, CG damping 0.01 and 1,024-step batches seeds
-    # at 194 and 70 ("klgrow3", "anneal01", "damp001", "batch1024").
+    # at 194 and 70 ("klgrow3", "anneal01", "damp001", "batch1024"). On top of the growing δ, 40 value epochs ended
+    # EnvPool seeds 0-4 at 357-361 (mean 359) but left a gymnasium seed in the early optimum (129), and δ growing to
+    # 0.05 ended lower (352 / 351 / 351) ("kl005grow6vep40", "kl005grow6vep40gym", "kl005grow10"; results README
+    # "Seventeenth round").
     "swimmer": dict(MUJOCO_SETTINGS, **FISHER_SUBSAMPLE, env_id="Swimmer-v5", gamma=0.9999, gae_lambda=1.0,
                     max_kl=0.005, max_kl_final_fraction=6.0),
     # Vine sampling (paper §5.2) on the paper's locomotion tasks: K ≈ 4 branches per state and
