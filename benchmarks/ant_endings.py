@@ -99,9 +99,12 @@ def export(run_dir: str, into: str) -> str:
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("runs", nargs="+", help="finished Ant run directories")
-  parser.add_argument("--episodes", type=int, default=10, help="episodes per run (the first 10 are the final evaluation's)")
+  parser.add_argument("--episodes", type=int, default=10, help="episodes per run (the first 10 are the final evaluation's; "
+                      "the replayed mean beside eval.json's is over those)")
   parser.add_argument("--md", help="also write the table here")
   args = parser.parse_args()
+  if args.episodes < 1:
+    raise SystemExit(f"error: --episodes must be at least 1, got {args.episodes}")
   for run in args.runs:
     if not os.path.isfile(os.path.join(run, "config.json")):
       raise SystemExit(f"error: {run} is not a run directory (no config.json)")
