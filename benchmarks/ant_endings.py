@@ -1,6 +1,6 @@
 """How Ant-v5 evaluation episodes end (issue 13): walked, flipped onto its back, or terminated.
 
-Replays a finished run's final deterministic evaluation (the same episode seeds, `seed + 1_000_000 + i`,
+Replays a finished run's final deterministic evaluation (the same episode seeds, `seed + EVAL_SEED_OFFSET + i`,
 on gymnasium's env; the returns are checked against the run's eval.json) and classifies each episode:
 
   walked     1,000 steps, the torso upright at the end
@@ -28,7 +28,8 @@ from typing import List, NamedTuple
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EVAL_SEED_OFFSET = 1_000_000   # trpo_tf.trainer.Trainer.evaluate
+if ROOT not in sys.path:   # trpo_tf's evaluation loop, when run as a script
+  sys.path.insert(0, ROOT)
 UPSIDE_DOWN = 0.0              # z-component of the torso's up axis below this: upside down
 
 
@@ -37,8 +38,6 @@ class Episode(NamedTuple):
   length: int
   ending: str
   flipped_at: int        # -1 unless the ending is "flipped"
-  top_z: float
-  forward_velocity: float
 
 
 def up_axis_z(quaternion: np.ndarray) -> float:
@@ -59,27 +58,37 @@ def classify(terminated: bool, length: int, z: np.ndarray, up: np.ndarray) -> (s
 
 
 def play(model_dir: str, seed: int, episodes: int) -> List[Episode]:
-  import gymnasium as gym
+  """The run's final evaluation episodes (trpo_tf.evaluation.run_episodes, the same seeds), with the torso's
+  height and up axis after every step: read when the policy acts on the next observation, and at the episode's end."""
   import tensorflow as tf
-  act = tf.saved_model.load(model_dir).signatures["serving_default"]
-  env = gym.make("Ant-v5")
-  out = []
-  for i in range(episodes):
-    obs, _ = env.reset(seed=seed + EVAL_SEED_OFFSET + i)
-    total, zs, ups, vx = 0.0, [], [], []
-    while True:
-      action = next(iter(act(tf.constant(obs[None], tf.float32)).values())).numpy()[0]
-      obs, reward, terminated, truncated, info = env.step(np.clip(action, env.action_space.low, env.action_space.high))
-      qpos = env.unwrapped.data.qpos
-      total += float(reward)
-      zs.append(float(qpos[2]))
-      ups.append(up_axis_z(qpos[3:7]))
-      vx.append(float(info["x_velocity"]))
-      if terminated or truncated:
-        break
-    ending, flipped_at = classify(terminated, len(zs), np.array(zs), np.array(ups))
-    out.append(Episode(total, len(zs), ending, flipped_at, max(zs), float(np.mean(vx))))
-  env.close()
+
+  from trpo_tf.config import EVAL_SEED_OFFSET
+  from trpo_tf.evaluation import run_episodes
+  from trpo_tf.sampling.envs import make_env
+  policy = tf.saved_model.load(model_dir).signatures["serving_default"]
+  env = make_env("Ant-v5")
+  torso, out = [], []
+
+  def record_torso():
+    qpos = env.unwrapped.data.qpos
+    torso.append((float(qpos[2]), up_axis_z(qpos[3:7])))
+
+  def act(obs, episode, t):
+    if t > 0:
+      record_torso()
+    return next(iter(policy(tf.constant(obs[None], tf.float32)).values())).numpy()[0]
+
+  def on_episode(episode, total, length):
+    record_torso()
+    z, up = np.array(torso).T
+    ending, flipped_at = classify(length < env.spec.max_episode_steps, length, z, up)
+    out.append(Episode(total, length, ending, flipped_at))
+    torso.clear()
+
+  try:
+    run_episodes(env, act, episodes, seed + EVAL_SEED_OFFSET, on_episode)
+  finally:
+    env.close()
   return out
 
 

@@ -118,6 +118,7 @@ def main(argv):
   from tf_agents.replay_buffers import tf_uniform_replay_buffer
   from tf_agents.utils import common
 
+  from trpo_tf.config import EVAL_SEED_OFFSET
   from trpo_tf.evaluation import evaluate_policy
   from trpo_tf.networks import build_networks
   from trpo_tf.runtime import configure_tensorflow
@@ -177,7 +178,7 @@ def main(argv):
                                       spec_env.action_space, base, {"env_id": sc.env_id}, agent.train_step_counter)
     print(f"TF-Agents-compatible SavedModel: {version}")
   if run.eval_episodes:
-    ev = evaluate_policy(agent.trpo_policy, sc.env_id, run.eval_episodes, seed=run.seed + 1_000_000)
+    ev = evaluate_policy(agent.trpo_policy, sc.env_id, run.eval_episodes, seed=run.seed + EVAL_SEED_OFFSET)
     print(f"deterministic evaluation over {len(ev.returns)} episodes: return {ev.mean_return:.1f} ± {ev.std_return:.1f}")
   spec_env.close()
   tf_env.close()

@@ -46,7 +46,8 @@ def _check_finite(section) -> None:
       raise ConfigError(f"{f.name} must be a finite number, got {value}")
 
 
-MAX_SEED = 2 ** 31 - 1 - 1_000_000   # numpy, TF and EnvPool take 31/32-bit seeds; evaluation uses seed + 10⁶
+EVAL_SEED_OFFSET = 1_000_000   # the final evaluation's episode i resets with seed + EVAL_SEED_OFFSET + i
+MAX_SEED = 2 ** 31 - 1 - EVAL_SEED_OFFSET   # numpy, TF and EnvPool take 31/32-bit seeds
 
 
 def _field(default, help: str):

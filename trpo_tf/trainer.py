@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from trpo_tf.builder import build_components
 from trpo_tf.checkpoints import FINISHED_FILE, RunDirectory
-from trpo_tf.config import ExperimentConfig
+from trpo_tf.config import EVAL_SEED_OFFSET, ExperimentConfig
 from trpo_tf.evaluation import EvalResult, evaluate_policy
 from trpo_tf.export import export_policy
 from trpo_tf.progress import ProgressReporter
@@ -139,7 +139,7 @@ class Trainer:
 
   def evaluate(self, episodes: int) -> EvalResult:
     return evaluate_policy(self.policy, self.config.sampler.env_id, episodes,
-                           seed=self.config.run.seed + 1_000_000)
+                           seed=self.config.run.seed + EVAL_SEED_OFFSET)
 
   def export(self) -> str:
     """Writes the current policy as the next SavedModel version under config.run.export_dir."""
