@@ -20,16 +20,12 @@ serving signature (the deterministic policy a user deploys).
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 from typing import List, NamedTuple
 
 import numpy as np
+from suite import export_run   # also puts the repository root (trpo_tf) on sys.path
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:   # trpo_tf's evaluation loop, when run as a script
-  sys.path.insert(0, ROOT)
 UPSIDE_DOWN = 0.0              # z-component of the torso's up axis below this: upside down
 
 
@@ -97,14 +93,6 @@ def read_json(path: str) -> dict:
     return json.load(f)
 
 
-def export(run_dir: str, into: str) -> str:
-  cmd = [sys.executable, os.path.join(ROOT, "launchers", "export.py"), f"--run_dir={run_dir}", f"--export_dir={into}"]
-  done = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
-  if done.returncode != 0:
-    raise SystemExit(f"error: exporting {run_dir} failed: {(done.stderr or done.stdout).strip().splitlines()[-1]}")
-  return done.stdout.strip().splitlines()[-1]
-
-
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("runs", nargs="+", help="finished Ant run directories")
@@ -126,7 +114,7 @@ def main() -> None:
   for run in args.runs:
     config = read_json(os.path.join(run, "config.json"))
     with tempfile.TemporaryDirectory() as tmp:
-      episodes = play(export(run, tmp), config["run"]["seed"], args.episodes)
+      episodes = play(export_run(run, tmp), config["run"]["seed"], args.episodes)
     recorded = read_json(os.path.join(run, "eval.json"))["mean_return"] if os.path.isfile(
         os.path.join(run, "eval.json")) else float("nan")
     replayed = float(np.mean([e.ret for e in episodes[:10]]))

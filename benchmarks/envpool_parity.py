@@ -2,6 +2,8 @@
 
   python benchmarks/envpool_parity.py --random [--envs hopper,...] [--episodes 200] [--name envpool_random_parity]
   python benchmarks/envpool_parity.py --learning [--envs hopper,halfcheetah] [--seeds 0,1,2]
+  python benchmarks/envpool_parity.py --trained benchmarks/runs/ant-1000k-s{0,1} ... [--episodes 50]
+      [--name envpool_trained_parity]
 
 --random: per task, spaces side by side, then random-policy episodes (uniform actions)
 collected through trpo_tf's own sampler on each backend, and two-sample tests of
@@ -13,12 +15,21 @@ serves each ball (--terminal_on_life_loss --fire_reset).
 --learning: the presets trained for 1M steps on each backend (run variants
 "gymnasium" and "envpool" in benchmarks/runs/; see suite.py), final
 deterministic evaluations on gymnasium's env in a table and a PNG per task.
+--trained: finished runs' final deterministic policies (exported SavedModels) played
+on both backends' training envs, each sub-env's first episode (--episodes of them,
+default 50; sub-env i starts from seed + EVAL_SEED_OFFSET + i, so gymnasium's first 10
+are the run's final evaluation). Random actions rarely leave the states a walking
+policy visits, so this is the test that the two simulators agree where learning
+happens. Per run: both means, their difference and Welch's p; then the mean paired
+difference over the runs. Writes <name>.{md,csv} (default envpool_trained_parity).
 """
 
 import argparse
+import json
 import math
 import os
 import sys
+import tempfile
 
 import numpy as np
 
@@ -27,10 +38,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from plot_curves import plot_groups
-from suite import RESULTS, add_run_flags, ensure_runs, parse_seeds, steps_tag, summarise, write_rows
+from suite import RESULTS, add_run_flags, ensure_runs, export_run, parse_seeds, steps_tag, summarise, write_rows
 
-from trpo_tf.config import SamplerConfig
+from trpo_tf.config import EVAL_SEED_OFFSET, SamplerConfig
+from trpo_tf.sampling.envpool_env import MUJOCO_V5
+from trpo_tf.sampling.envs import action_to_env
 from trpo_tf.sampling.factory import make_sampler
+from trpo_tf.sampling.rollout_worker import make_training_vector_env
 
 ENV_IDS = {"swimmer": "Swimmer-v5", "hopper": "Hopper-v5", "walker2d": "Walker2d-v5",
            "halfcheetah": "HalfCheetah-v5", "ant": "Ant-v5", "breakout": "ALE/Breakout-v5"}
@@ -147,19 +161,94 @@ def learning_parity(envs, args) -> None:
     f.write(table + "\n")
 
 
+def first_episodes(env_id: str, backend: str, act, episodes: int, seed: int):
+  """(returns, lengths): the first episode of each of `episodes` sub-envs (sub-env i seeded seed + i) of the
+  backend's training vector env, acting with act(observations) → actions (clipped to the Box)."""
+  env = make_training_vector_env(SamplerConfig(env_id=env_id, env_backend=backend), episodes, seed)
+  try:
+    obs, _ = env.reset(seed=seed)
+    returns, lengths, done = np.zeros(episodes), np.zeros(episodes, np.int64), np.zeros(episodes, bool)
+    while not done.all():   # a finished sub-env's later steps (its reset row, a next episode) are not counted
+      obs, reward, terminated, truncated, _ = env.step(action_to_env(act(obs), env.single_action_space))
+      returns += np.where(done, 0.0, reward)
+      lengths += ~done
+      done |= np.asarray(terminated, bool) | np.asarray(truncated, bool)
+    return returns, lengths
+  finally:
+    env.close()
+
+
+def _read_json(path: str) -> dict:
+  with open(path) as f:
+    return json.load(f)
+
+
+def serving_actor(model_dir: str):
+  """act(observations) → actions through a SavedModel's serving signature (the deterministic policy)."""
+  import tensorflow as tf
+  serve = tf.saved_model.load(model_dir).signatures["serving_default"]
+  return lambda obs: next(iter(serve(tf.constant(obs, tf.float32)).values())).numpy()
+
+
+def trained_parity(runs, episodes: int, name: str) -> None:
+  for run in runs:
+    if not os.path.isfile(os.path.join(run, "eval.json")):
+      raise SystemExit(f"error: {run} is not a finished run directory (no eval.json)")
+    env_id = _read_json(os.path.join(run, "config.json"))["sampler"]["env_id"]
+    if env_id not in MUJOCO_V5:
+      raise SystemExit(f"error: {run} trained {env_id}; --trained plays EnvPool's MuJoCo tasks: {', '.join(MUJOCO_V5)}")
+  rows = []
+  for run in runs:
+    config = _read_json(os.path.join(run, "config.json"))
+    env_id, seed = config["sampler"]["env_id"], config["run"]["seed"] + EVAL_SEED_OFFSET
+    with tempfile.TemporaryDirectory() as tmp:
+      act = serving_actor(export_run(run, tmp))
+      (g_ret, g_len), (e_ret, e_len) = (first_episodes(env_id, b, act, episodes, seed) for b in BACKENDS)
+    row = dict(run=os.path.basename(os.path.normpath(run)), env_id=env_id, trained_on=config["sampler"]["env_backend"],
+               episodes=episodes, eval_json=_read_json(os.path.join(run, "eval.json"))["mean_return"],
+               gym_first10=g_ret[:10].mean(), gym_return=g_ret.mean(), envpool_return=e_ret.mean(),
+               gym_return_std=g_ret.std(), envpool_return_std=e_ret.std(), difference=e_ret.mean() - g_ret.mean(),
+               return_welch_p=welch_p(g_ret, e_ret), gym_length=g_len.mean(), envpool_length=e_len.mean())
+    rows.append(row)
+    print(f"{row['run']}: gymnasium {row['gym_return']:,.0f} (first 10 {row['gym_first10']:,.0f}, eval.json "
+          f"{row['eval_json']:,.0f}), EnvPool {row['envpool_return']:,.0f}, Welch p {row['return_welch_p']:.3f}",
+          flush=True)
+  lines = ["| run | task | trained on | episodes per backend | gymnasium | EnvPool | EnvPool − gymnasium | Welch p | "
+           "length gymnasium / EnvPool |", "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+  for r in rows:
+    lines.append(f"| {r['run']} | {r['env_id']} | {r['trained_on']} | {r['episodes']} | {r['gym_return']:,.0f} ± "
+                 f"{r['gym_return_std']:,.0f} | {r['envpool_return']:,.0f} ± {r['envpool_return_std']:,.0f} | "
+                 f"{r['difference']:+,.0f} | {r['return_welch_p']:.3f} | {r['gym_length']:.0f} / "
+                 f"{r['envpool_length']:.0f} |")
+  diffs = np.array([r["difference"] for r in rows])
+  summary = (f"\nOver {len(rows)} runs, EnvPool − gymnasium: mean {diffs.mean():+,.1f}"
+             + (f", standard error {diffs.std(ddof=1) / math.sqrt(len(diffs)):,.1f}" if len(diffs) > 1 else "")
+             + f"; EnvPool higher in {int((diffs > 0).sum())} of {len(diffs)}.\n")
+  table = "\n".join(lines) + "\n" + summary
+  print(table)
+  with open(os.path.join(RESULTS, f"{name}.md"), "w") as f:
+    f.write(table)
+  write_rows(rows, os.path.join(RESULTS, f"{name}.csv"))
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   add_run_flags(parser, "hopper,halfcheetah")
   parser.add_argument("--random", action="store_true", help="random-policy episode parity")
   parser.add_argument("--learning", action="store_true", help="learning parity (1M-step runs)")
-  parser.add_argument("--episodes", type=int, default=200)
-  parser.add_argument("--name", default="envpool_random_parity", help="--random: names the output files")
+  parser.add_argument("--trained", nargs="+", metavar="RUN_DIR", help="trained-policy parity of these finished runs")
+  parser.add_argument("--episodes", type=int, help="per backend (and task or run): --random 200, --trained 50")
+  parser.add_argument("--name", help="names the output files (envpool_random_parity, envpool_trained_parity)")
   args = parser.parse_args()
   envs = args.envs.split(",")
-  if not (args.random or args.learning) or any(e not in ENV_IDS for e in envs):
-    raise SystemExit(f"error: pass --random and/or --learning, with --envs from {sorted(ENV_IDS)}")
+  if not (args.random or args.learning or args.trained) or any(e not in ENV_IDS for e in envs):
+    raise SystemExit(f"error: pass --random, --learning and/or --trained RUN_DIR..., with --envs from {sorted(ENV_IDS)}")
+  if args.episodes is not None and args.episodes < 2:
+    raise SystemExit(f"error: --episodes must be at least 2 (Welch's test), got {args.episodes}")
+  if args.trained:
+    trained_parity(args.trained, args.episodes or 50, args.name or "envpool_trained_parity")
   if args.random:
-    random_parity(envs, args.episodes, args.name)
+    random_parity(envs, args.episodes or 200, args.name or "envpool_random_parity")
   if args.learning:
     learning_parity(envs, args)
 

@@ -230,6 +230,16 @@ def add_run_flags(parser, default_envs: str) -> None:
   parser.add_argument("--fresh", action="store_true", help="retrain runs that exist already")
 
 
+def export_run(run_dir: str, into: str) -> str:
+  """Exports a run's final checkpoint with launchers/export.py into `into`; returns the SavedModel's directory
+  (its serving signature is the deterministic policy a user deploys)."""
+  cmd = [sys.executable, os.path.join(ROOT, "launchers", "export.py"), f"--run_dir={run_dir}", f"--export_dir={into}"]
+  done = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+  if done.returncode != 0:
+    raise SystemExit(f"error: exporting {run_dir} failed: {(done.stderr or done.stdout).strip().splitlines()[-1]}")
+  return done.stdout.strip().splitlines()[-1]
+
+
 def steps_tag(steps: int) -> str:
   """"1m" for 1,000,000 steps, "500k" for 500,000: names the output files."""
   return f"{steps // 1000}k" if steps % 1_000_000 else f"{steps // 1_000_000}m"

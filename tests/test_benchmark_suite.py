@@ -370,3 +370,27 @@ def test_ant_endings_reads_the_torso_orientation_and_the_episode_ending():
   assert ant_endings.classify(False, 6, z, np.array([1, 1, 0.2, -0.1, -0.9, -0.9])) == ("flipped", 3)
   assert ant_endings.classify(True, 6, np.array([.5, .6, .8, .9, .95, 1.02]), up) == ("jump", -1)
   assert ant_endings.classify(True, 6, np.array([.5, .4, .3, .25, .21, .19]), up) == ("fall", -1)
+
+
+def test_trained_parity_counts_each_sub_envs_first_episode_as_the_evaluation_plays_it():
+  """envpool_parity.first_episodes against trpo_tf.evaluation.run_episodes (one env, the same seeds): CartPole
+  with a constant push ends its episodes at different steps, so counting past a sub-env's end would show."""
+  import numpy as np
+
+  import envpool_parity
+  from trpo_tf.evaluation import run_episodes
+  from trpo_tf.sampling.envs import make_env
+  push_left = lambda obs: np.zeros(len(obs), np.int64)
+  returns, lengths = envpool_parity.first_episodes("CartPole-v1", "gymnasium", push_left, 6, seed=40)
+  reference = run_episodes(make_env("CartPole-v1"), lambda obs, *_: 0, 6, 40)
+  assert list(lengths) == reference.lengths and list(returns) == reference.returns
+  assert len(set(reference.lengths)) > 1
+
+
+def test_welch_p_by_hand():
+  import numpy as np
+
+  import envpool_parity
+  # means 2 and 0, variances 2 and 2, n = 2 each: z = 2 / sqrt(2/2 + 2/2) = sqrt(2), p = erfc(1)
+  assert envpool_parity.welch_p(np.array([1.0, 3.0]), np.array([-1.0, 1.0])) == pytest.approx(0.157299, abs=1e-6)
+  assert envpool_parity.welch_p(np.array([1.0, 3.0]), np.array([1.0, 3.0])) == pytest.approx(1.0)
