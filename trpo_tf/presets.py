@@ -131,8 +131,9 @@ PRESETS: Dict[str, dict] = {
     # 64-64): EnvPool seeds 0-9 4,505 / 4,073 / 4,410 / 5,275 / 4,949 / 4,546 / 4,147 / 3,641 / 4,826 / 3,937 (mean
     # 4,431, worst 74%, AUC 2,097) against the 64-64 value network's 4,009 (worst 60%, AUC 1,897); on gymnasium seeds
     # 0-4 4,864 / 3,057 / 5,241 / 4,089 / 5,148 (mean 4,480, worst 62%) against 4,721, whose seeds 5-9 then ended
-    # 4,355 / 2,859 (seeds 5-6; 7-9 still training); over the 15 runs of each, 50 evaluation episodes per run: 4,417 against 4,281. About 6% slower idle
-    # on EnvPool (2,632 against 2,790 env steps/s) ("vf256", "vf256gym"; results README "Eighteenth round").
+    # 4,355 / 2,859 / 3,114 / 5,024 / 4,747 (ten seeds 4,371, worst 58%); over the 15 runs of each, 50 evaluation
+    # episodes per run: 4,417 against 4,281. About 6% slower idle on EnvPool (2,632 against 2,790 env steps/s)
+    # ("vf256", "vf256gym", "obs27kl08ls05gym"; results README "Eighteenth round").
     "ant": dict(MUJOCO_SETTINGS, **per_action_dim_trust_region(8), env_id="Ant-v5", log_std_init=-0.5,
                 obs_dims="0:27", value_hidden=(256, 256)),
     # [zoo] Swimmer needs a long horizon: gamma 0.9999. [here] GAE λ = 1: with λ = 0.95 seed 3 of five stayed in
