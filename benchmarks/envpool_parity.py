@@ -192,8 +192,8 @@ def serving_actor(model_dir: str):
 
 def trained_parity(runs, episodes: int, name: str) -> None:
   for run in runs:
-    if not os.path.isfile(os.path.join(run, "eval.json")):
-      raise SystemExit(f"error: {run} is not a finished run directory (no eval.json)")
+    if not (os.path.isfile(os.path.join(run, "eval.json")) and os.path.isfile(os.path.join(run, "config.json"))):
+      raise SystemExit(f"error: {run} is not a finished run directory (no eval.json and config.json)")
     env_id = _read_json(os.path.join(run, "config.json"))["sampler"]["env_id"]
     if env_id not in MUJOCO_V5:
       raise SystemExit(f"error: {run} trained {env_id}; --trained plays EnvPool's MuJoCo tasks: {', '.join(MUJOCO_V5)}")
@@ -243,6 +243,8 @@ def main():
   envs = args.envs.split(",")
   if not (args.random or args.learning or args.trained) or any(e not in ENV_IDS for e in envs):
     raise SystemExit(f"error: pass --random, --learning and/or --trained RUN_DIR..., with --envs from {sorted(ENV_IDS)}")
+  if args.name and args.random and args.trained:
+    raise SystemExit("error: --name names one mode's files; run --random and --trained separately to name both")
   if args.episodes is not None and args.episodes < 2:
     raise SystemExit(f"error: --episodes must be at least 2 (Welch's test), got {args.episodes}")
   if args.trained:

@@ -394,3 +394,19 @@ def test_welch_p_by_hand():
   # means 2 and 0, variances 2 and 2, n = 2 each: z = 2 / sqrt(2/2 + 2/2) = sqrt(2), p = erfc(1)
   assert envpool_parity.welch_p(np.array([1.0, 3.0]), np.array([-1.0, 1.0])) == pytest.approx(0.157299, abs=1e-6)
   assert envpool_parity.welch_p(np.array([1.0, 3.0]), np.array([1.0, 3.0])) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("flags, says", [
+    (["--trained", "{tmp}"], "is not a finished run directory"),
+    (["--trained", "{tmp}", "--episodes", "1"], "--episodes must be at least 2"),
+    (["--trained", "{tmp}", "--random", "--name", "x"], "--name names one mode's files"),
+])
+def test_trained_parity_refuses_bad_input_in_one_line(tmp_path, flags, says):
+  import subprocess
+  script = os.path.join(os.path.dirname(suite.__file__), "envpool_parity.py")
+  done = subprocess.run([sys.executable, script] + [f.format(tmp=tmp_path) for f in flags], capture_output=True,
+                        text=True, timeout=300, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+  assert done.returncode != 0
+  last = done.stderr.strip().splitlines()[-1]
+  assert last.startswith("error: ") and says in last
+  assert os.listdir(tmp_path) == []
