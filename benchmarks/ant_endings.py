@@ -18,13 +18,12 @@ serving signature (the deterministic policy a user deploys).
 """
 
 import argparse
-import json
 import os
 import tempfile
 from typing import List, NamedTuple
 
 import numpy as np
-from suite import export_run   # also puts the repository root (trpo_tf) on sys.path
+from suite import export_run, read_json, serving_actor   # also puts the repository root (trpo_tf) on sys.path
 
 UPSIDE_DOWN = 0.0              # z-component of the torso's up axis below this: upside down
 
@@ -56,12 +55,10 @@ def classify(terminated: bool, length: int, z: np.ndarray, up: np.ndarray) -> (s
 def play(model_dir: str, seed: int, episodes: int) -> List[Episode]:
   """The run's final evaluation episodes (trpo_tf.evaluation.run_episodes, the same seeds), with the torso's
   height and up axis after every step: read when the policy acts on the next observation, and at the episode's end."""
-  import tensorflow as tf
-
   from trpo_tf.config import EVAL_SEED_OFFSET
   from trpo_tf.evaluation import run_episodes
   from trpo_tf.sampling.envs import make_env
-  policy = tf.saved_model.load(model_dir).signatures["serving_default"]
+  policy = serving_actor(model_dir)
   env = make_env("Ant-v5")
   torso, out = [], []
 
@@ -72,7 +69,7 @@ def play(model_dir: str, seed: int, episodes: int) -> List[Episode]:
   def act(obs, episode, t):
     if t > 0:
       record_torso()
-    return next(iter(policy(tf.constant(obs[None], tf.float32)).values())).numpy()[0]
+    return policy(obs[None])[0]
 
   def on_episode(episode, total, length):
     record_torso()
@@ -86,11 +83,6 @@ def play(model_dir: str, seed: int, episodes: int) -> List[Episode]:
   finally:
     env.close()
   return out
-
-
-def read_json(path: str) -> dict:
-  with open(path) as f:
-    return json.load(f)
 
 
 def main() -> None:

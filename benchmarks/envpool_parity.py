@@ -25,7 +25,6 @@ difference over the runs. Writes <name>.{md,csv} (default envpool_trained_parity
 """
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -38,7 +37,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from plot_curves import plot_groups
-from suite import RESULTS, add_run_flags, ensure_runs, export_run, parse_seeds, steps_tag, summarise, write_rows
+from suite import (RESULTS, add_run_flags, ensure_runs, export_run, parse_seeds, read_json, serving_actor, steps_tag,
+                   summarise, write_rows)
 
 from trpo_tf.config import EVAL_SEED_OFFSET, SamplerConfig
 from trpo_tf.sampling.envpool_env import MUJOCO_V5
@@ -109,6 +109,14 @@ def ks_p(a: np.ndarray, b: np.ndarray) -> float:
   return float(min(1.0, max(0.0, 2 * sum((-1) ** (k - 1) * math.exp(-2 * k * k * lam * lam) for k in range(1, 101)))))
 
 
+def write_tables(name: str, table: str, rows) -> None:
+  """Prints the markdown table and writes it to RESULTS/<name>.md, the rows to RESULTS/<name>.csv."""
+  print(table)
+  with open(os.path.join(RESULTS, f"{name}.md"), "w") as f:
+    f.write(table)
+  write_rows(rows, os.path.join(RESULTS, f"{name}.csv"))
+
+
 def random_parity(envs, episodes: int, name: str) -> None:
   rows = []
   for env in envs:
@@ -131,11 +139,7 @@ def random_parity(envs, episodes: int, name: str) -> None:
                  f"| {r['envpool_return']:.2f} ± {r['envpool_return_std']:.2f} | {r['return_welch_p']:.3f} | "
                  f"{r['return_ks_p']:.3f} | {r['gym_length']:.1f} | {r['envpool_length']:.1f} | "
                  f"{r['length_welch_p']:.3f} | {r['length_ks_p']:.3f} |")
-  table = "\n".join(lines)
-  print(table)
-  with open(os.path.join(RESULTS, f"{name}.md"), "w") as f:
-    f.write(table + "\n")
-  write_rows(rows, os.path.join(RESULTS, f"{name}.csv"))
+  write_tables(name, "\n".join(lines) + "\n", rows)
 
 
 def learning_parity(envs, args) -> None:
@@ -178,34 +182,23 @@ def first_episodes(env_id: str, backend: str, act, episodes: int, seed: int):
     env.close()
 
 
-def _read_json(path: str) -> dict:
-  with open(path) as f:
-    return json.load(f)
-
-
-def serving_actor(model_dir: str):
-  """act(observations) → actions through a SavedModel's serving signature (the deterministic policy)."""
-  import tensorflow as tf
-  serve = tf.saved_model.load(model_dir).signatures["serving_default"]
-  return lambda obs: next(iter(serve(tf.constant(obs, tf.float32)).values())).numpy()
-
-
 def trained_parity(runs, episodes: int, name: str) -> None:
+  configs = {}
   for run in runs:
     if not (os.path.isfile(os.path.join(run, "eval.json")) and os.path.isfile(os.path.join(run, "config.json"))):
       raise SystemExit(f"error: {run} is not a finished run directory (no eval.json and config.json)")
-    env_id = _read_json(os.path.join(run, "config.json"))["sampler"]["env_id"]
+    configs[run] = read_json(os.path.join(run, "config.json"))
+    env_id = configs[run]["sampler"]["env_id"]
     if env_id not in MUJOCO_V5:
       raise SystemExit(f"error: {run} trained {env_id}; --trained plays EnvPool's MuJoCo tasks: {', '.join(MUJOCO_V5)}")
   rows = []
-  for run in runs:
-    config = _read_json(os.path.join(run, "config.json"))
+  for run, config in configs.items():
     env_id, seed = config["sampler"]["env_id"], config["run"]["seed"] + EVAL_SEED_OFFSET
     with tempfile.TemporaryDirectory() as tmp:
       act = serving_actor(export_run(run, tmp))
       (g_ret, g_len), (e_ret, e_len) = (first_episodes(env_id, b, act, episodes, seed) for b in BACKENDS)
     row = dict(run=os.path.basename(os.path.normpath(run)), env_id=env_id, trained_on=config["sampler"]["env_backend"],
-               episodes=episodes, eval_json=_read_json(os.path.join(run, "eval.json"))["mean_return"],
+               episodes=episodes, eval_json=read_json(os.path.join(run, "eval.json"))["mean_return"],
                gym_first10=g_ret[:10].mean(), gym_return=g_ret.mean(), envpool_return=e_ret.mean(),
                gym_return_std=g_ret.std(), envpool_return_std=e_ret.std(), difference=e_ret.mean() - g_ret.mean(),
                return_welch_p=welch_p(g_ret, e_ret), gym_length=g_len.mean(), envpool_length=e_len.mean())
@@ -224,11 +217,7 @@ def trained_parity(runs, episodes: int, name: str) -> None:
   summary = (f"\nOver {len(rows)} runs, EnvPool − gymnasium: mean {diffs.mean():+,.1f}"
              + (f", standard error {diffs.std(ddof=1) / math.sqrt(len(diffs)):,.1f}" if len(diffs) > 1 else "")
              + f"; EnvPool higher in {int((diffs > 0).sum())} of {len(diffs)}.\n")
-  table = "\n".join(lines) + "\n" + summary
-  print(table)
-  with open(os.path.join(RESULTS, f"{name}.md"), "w") as f:
-    f.write(table)
-  write_rows(rows, os.path.join(RESULTS, f"{name}.csv"))
+  write_tables(name, "\n".join(lines) + "\n" + summary, rows)
 
 
 def main():

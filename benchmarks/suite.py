@@ -230,6 +230,19 @@ def add_run_flags(parser, default_envs: str) -> None:
   parser.add_argument("--fresh", action="store_true", help="retrain runs that exist already")
 
 
+def read_json(path: str) -> dict:
+  with open(path) as f:
+    return json.load(f)
+
+
+def serving_actor(model_dir: str):
+  """act(observations) → actions through a SavedModel's serving signature (the deterministic policy), a batch
+  in, a batch out."""
+  import tensorflow as tf
+  serve = tf.saved_model.load(model_dir).signatures["serving_default"]
+  return lambda obs: next(iter(serve(tf.constant(obs, tf.float32)).values())).numpy()
+
+
 def export_run(run_dir: str, into: str) -> str:
   """Exports a run's final checkpoint with launchers/export.py into `into`; returns the SavedModel's directory
   (its serving signature is the deterministic policy a user deploys)."""
