@@ -1,9 +1,13 @@
-"""How Ant-v5 evaluation episodes end (issue 13): walked, flipped onto its back, or terminated.
+"""How Ant-v5 evaluation episodes end (issue 13): walked, stalled, flipped onto its back, or terminated.
 
 Replays a finished run's final deterministic evaluation (the same episode seeds, `seed + EVAL_SEED_OFFSET + i`,
 on gymnasium's env; the returns are checked against the run's eval.json) and classifies each episode:
 
-  walked     1,000 steps, the torso upright at the end
+  walked     1,000 steps, the torso upright at the end and still moving forward
+  stalled    upright, but from step t to the end (at least STALL_STEPS steps) the torso's x stays within
+             STALL_DISTANCE: the Ant stands or shuffles in place, earning the healthy reward less the control
+             cost (a walking gait covers ~4 m/s: 20 m in STALL_STEPS steps); t is the earliest such step, so a
+             slow drift shows as a later stall
   flipped    the torso upside down (its up axis pointing below the horizon) from step t to the end: Ant-v5
              does not terminate there (the torso stays inside healthy_z_range), it earns the healthy reward
              and little else for the rest of the episode
@@ -26,13 +30,15 @@ import numpy as np
 from suite import export_run, read_json, serving_actor   # also puts the repository root (trpo_tf) on sys.path
 
 UPSIDE_DOWN = 0.0              # z-component of the torso's up axis below this: upside down
+STALL_STEPS = 100              # 5 s of Ant-v5 (dt 0.05 s) or more ...
+STALL_DISTANCE = 2.0           # ... with the torso's x inside a 2 m range: 0.4 m/s at most, a tenth of a gait
 
 
 class Episode(NamedTuple):
   ret: float
   length: int
   ending: str
-  flipped_at: int        # -1 unless the ending is "flipped"
+  since: int             # the step the flip or the stall began; -1 for the other endings
 
 
 def up_axis_z(quaternion: np.ndarray) -> float:
@@ -41,20 +47,32 @@ def up_axis_z(quaternion: np.ndarray) -> float:
   return float(1.0 - 2.0 * (x * x + y * y))
 
 
-def classify(terminated: bool, length: int, z: np.ndarray, up: np.ndarray) -> (str, int):
-  """The ending of one episode from its torso heights and up-axis z-components, step by step."""
+def stalled_since(x: np.ndarray) -> int:
+  """The first step from which the torso's x stays inside a STALL_DISTANCE range to the episode's end, if that
+  lasts STALL_STEPS steps or more; else -1."""
+  rest_max = np.maximum.accumulate(x[::-1])[::-1]     # max(x[t:]) for every t
+  rest_min = np.minimum.accumulate(x[::-1])[::-1]
+  still = np.flatnonzero(rest_max - rest_min <= STALL_DISTANCE)
+  return int(still[0]) if len(still) and len(x) - still[0] >= STALL_STEPS else -1
+
+
+def classify(terminated: bool, length: int, z: np.ndarray, up: np.ndarray, x: np.ndarray) -> (str, int):
+  """The ending of one episode from its torso heights, up-axis z-components and x positions, step by step."""
   if terminated:
     return ("jump" if z[-1] > 1.0 else "fall"), -1
   upright = np.flatnonzero(up >= UPSIDE_DOWN)
   last_upright = int(upright[-1]) if len(upright) else -1
   if last_upright < length - 1:
     return "flipped", last_upright + 1
+  since = stalled_since(x)
+  if since >= 0:
+    return "stalled", since
   return "walked", -1
 
 
 def play(model_dir: str, seed: int, episodes: int) -> List[Episode]:
   """The run's final evaluation episodes (trpo_tf.evaluation.run_episodes, the same seeds), with the torso's
-  height and up axis after every step: read when the policy acts on the next observation, and at the episode's end."""
+  height, up axis and x position after every step: read when the policy acts on the next observation, and at the episode's end."""
   from trpo_tf.config import EVAL_SEED_OFFSET
   from trpo_tf.evaluation import run_episodes
   from trpo_tf.sampling.envs import make_env
@@ -64,7 +82,7 @@ def play(model_dir: str, seed: int, episodes: int) -> List[Episode]:
 
   def record_torso():
     qpos = env.unwrapped.data.qpos
-    torso.append((float(qpos[2]), up_axis_z(qpos[3:7])))
+    torso.append((float(qpos[2]), up_axis_z(qpos[3:7]), float(qpos[0])))
 
   def act(obs, episode, t):
     if t > 0:
@@ -73,9 +91,9 @@ def play(model_dir: str, seed: int, episodes: int) -> List[Episode]:
 
   def on_episode(episode, total, length):
     record_torso()
-    z, up = np.array(torso).T
-    ending, flipped_at = classify(length < env.spec.max_episode_steps, length, z, up)
-    out.append(Episode(total, length, ending, flipped_at))
+    z, up, x = np.array(torso).T
+    ending, since = classify(length < env.spec.max_episode_steps, length, z, up, x)
+    out.append(Episode(total, length, ending, since))
     torso.clear()
 
   try:
@@ -101,8 +119,8 @@ def main() -> None:
     if env_id != "Ant-v5":
       raise SystemExit(f"error: {run} trained {env_id}; this script replays Ant-v5 runs only")
 
-  lines = ["| run | per episode (return, ending) | walked | flipped (at step) | jump / fall | mean of walked | "
-           "mean, replayed (eval.json) |", "|---|---|---:|---|---:|---:|---:|"]
+  lines = ["| run | per episode (return, ending) | walked | stalled (from step) | flipped (at step) | jump / fall | "
+           "mean of walked | mean, replayed (eval.json) |", "|---|---|---:|---|---|---:|---:|---:|"]
   for run in args.runs:
     config = read_json(os.path.join(run, "config.json"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -111,15 +129,16 @@ def main() -> None:
         os.path.join(run, "eval.json")) else float("nan")
     replayed = float(np.mean([e.ret for e in episodes[:10]]))
     walked = [e.ret for e in episodes if e.ending == "walked"]
-    flips = [e.flipped_at for e in episodes if e.ending == "flipped"]
+    since = {ending: [str(e.since) for e in episodes if e.ending == ending] for ending in ("stalled", "flipped")}
     cells = " / ".join(f"{e.ret:,.0f}{'' if e.ending == 'walked' else ' ' + e.ending}" for e in episodes)
     lines.append(f"| {os.path.basename(os.path.normpath(run))} | {cells} | {len(walked)} | "
-                 f"{len(flips)} ({', '.join(map(str, flips)) or '–'}) | "
+                 + "".join(f"{len(steps)} ({', '.join(steps) or '–'}) | " for steps in since.values()) +
                  f"{sum(e.ending == 'jump' for e in episodes)} / {sum(e.ending == 'fall' for e in episodes)} | "
                  f"{np.mean(walked) if walked else float('nan'):,.0f} | {replayed:,.0f} ({recorded:,.0f}) |")
     print(lines[-1], flush=True)
-  legend = ("\nEndings: flipped: on its back from that step to the end (not terminated); jump / fall: terminated above "
-            "z = 1.0 / below 0.2; no word: walked 1,000 steps.\n")
+  legend = (f"\nEndings: stalled: upright, but the torso's x stays within {STALL_DISTANCE:g} m from that step to the end "
+            f"(at least {STALL_STEPS} steps); flipped: on its back from that step to the end (not terminated); jump / "
+            "fall: terminated above z = 1.0 / below 0.2; no word: walked 1,000 steps.\n")
   table = "\n".join(lines) + "\n" + legend
   print(table)
   if args.md:

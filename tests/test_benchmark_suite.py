@@ -364,12 +364,28 @@ def test_ant_endings_reads_the_torso_orientation_and_the_episode_ending():
   assert ant_endings.up_axis_z(np.array([0.0, 1.0, 0.0, 0.0])) == pytest.approx(-1.0)   # half a turn about x
   assert ant_endings.up_axis_z(np.array([half, 0.0, half, 0.0])) == pytest.approx(0.0)  # a quarter turn about y
   assert ant_endings.up_axis_z(np.array([0.0, 0.0, 0.0, 1.0])) == pytest.approx(1.0)    # yaw only
-  z, up = np.full(6, 0.5), np.ones(6)
-  assert ant_endings.classify(False, 6, z, up) == ("walked", -1)
-  assert ant_endings.classify(False, 6, z, np.array([1, 1, -0.5, 0.3, 1, 1])) == ("walked", -1)  # rolled over and back
-  assert ant_endings.classify(False, 6, z, np.array([1, 1, 0.2, -0.1, -0.9, -0.9])) == ("flipped", 3)
-  assert ant_endings.classify(True, 6, np.array([.5, .6, .8, .9, .95, 1.02]), up) == ("jump", -1)
-  assert ant_endings.classify(True, 6, np.array([.5, .4, .3, .25, .21, .19]), up) == ("fall", -1)
+  z, up, x = np.full(6, 0.5), np.ones(6), np.arange(6) * 0.2      # 0.2 m a step: 4 m/s, a gait
+  assert ant_endings.classify(False, 6, z, up, x) == ("walked", -1)
+  assert ant_endings.classify(False, 6, z, np.array([1, 1, -0.5, 0.3, 1, 1]), x) == ("walked", -1)  # rolled and back
+  assert ant_endings.classify(False, 6, z, np.array([1, 1, 0.2, -0.1, -0.9, -0.9]), x) == ("flipped", 3)
+  assert ant_endings.classify(True, 6, np.array([.5, .6, .8, .9, .95, 1.02]), up, x) == ("jump", -1)
+  assert ant_endings.classify(True, 6, np.array([.5, .4, .3, .25, .21, .19]), up, x) == ("fall", -1)
+  # Stalls: walks 300 steps (to x = 59.8), then shuffles within ±0.9 m of 59.8 for 700: the 2 m range to the end,
+  # [58.8, 60.7], takes in the gait's last six steps, so the stall counts from step 294.
+  n = 1000
+  walk_then_stand = np.concatenate([np.arange(300) * 0.2, 59.8 + 0.9 * np.sin(np.arange(700) / 7.0)])
+  full = np.full(n, 0.5), np.ones(n)
+  assert ant_endings.classify(False, n, *full, walk_then_stand) == ("stalled", 294)
+  assert ant_endings.classify(False, n, full[0], -full[1], walk_then_stand) == ("flipped", 0)  # flipped comes first
+  assert ant_endings.classify(False, n, *full, np.arange(n) * 0.2) == ("walked", -1)
+  # A halt from step 950 counts from step 940 (the last 2 m of the gait are inside the range): 60 steps, shorter
+  # than STALL_STEPS, still walked; a halt from step 910 is a stall from step 900, 100 steps.
+  assert ant_endings.classify(False, n, *full, np.minimum(np.arange(n), 950) * 0.2) == ("walked", -1)
+  assert ant_endings.classify(False, n, *full, np.minimum(np.arange(n), 910) * 0.2) == ("stalled", 900)
+  # A slow drift (0.05 m a step, 1 m/s) across the whole episode is not a stall, but 0.01 m a step becomes one
+  # from the step where the 2 m range to the end begins (1000 - 201).
+  assert ant_endings.classify(False, n, *full, np.arange(n) * 0.05) == ("walked", -1)
+  assert ant_endings.classify(False, n, *full, np.arange(n) * 0.01) == ("stalled", 799)
 
 
 def test_trained_parity_counts_each_sub_envs_first_episode_as_the_evaluation_plays_it():
