@@ -39,7 +39,7 @@ def test_print_config_shows_preset_plus_overrides_and_trains_nothing(tmp_path):
                                             cg_damping=0.3, max_kl_final_fraction=0.1)),
     ("Swimmer-v5", "the swimmer preset", dict(gamma=0.9999, gae_lambda=1.0, fisher_subsample=0.25, env_backend="envpool",
                                               max_kl=0.005, max_kl_final_fraction=6.0)),
-    ("Ant-v5", "the ant preset", dict(log_std_init=-0.5, env_backend="envpool", max_kl=0.08, cg_damping=0.8,
+    ("Ant-v5", "the ant preset", dict(log_std_init=-0.5, env_backend="envpool", max_kl=0.05, cg_damping=0.8,
                                       max_kl_final_fraction=1.0, obs_dims="0:27", value_hidden=(256, 256))),
     ("Reacher-v5", "the shared MuJoCo settings (δ = 0.005)", dict(gamma=0.99, cg_iters=25, num_envs=16, env_backend="envpool",
                                                       max_kl=0.005, max_kl_final_fraction=1.0)),
