@@ -112,10 +112,11 @@ PRESETS: Dict[str, dict] = {
     # it made seed 1 collapse (1,714), and on Hopper with γ = 0.99 seeds 0-2 averaged 1,656 (against 2,510).
     "halfcheetah": dict(MUJOCO_SETTINGS, env_id="HalfCheetah-v5", log_std_init=-0.5),
     # [here] The networks read only the first 27 of Ant-v5's 105 observed numbers (--obs_dims=0:27: positions and
-    # velocities, Ant-v4's observation; the 78 contact forces are zeroed after the normaliser), with δ 0.08 and damping
-    # 0.8 (per_action_dim_trust_region(8)) and log σ₀ = −0.5. With sb3's trust region and σ₀ = 1 the contact forces
-    # stop learning (gymnasium seed 0: 700; with them clipped to ±3: 1,188), while gymnasium's Ant-v5 without them
-    # (include_cfrc_ext_in_observation=False, the same reward) learns (4,397 / 2,740), and so does the full
+    # velocities, Ant-v4's observation; the 78 contact forces are zeroed after the normaliser), with δ 0.08 (0.05 since
+    # the 256-256 value network, below), damping 0.8 (per_action_dim_trust_region(8)) and log σ₀ = −0.5. With sb3's
+    # trust region and σ₀ = 1 the contact forces stop learning (gymnasium seed 0: 700; with them clipped to ±3:
+    # 1,188), while gymnasium's Ant-v5 without them (include_cfrc_ext_in_observation=False, the same reward) learns
+    # (4,397 / 2,740), and so does the full
     # observation read through --obs_dims=0:27 ("v5peereqgym", "v5peereqclip3gym", "nocfrcpeereqgym",
     # "obs27peereq", "obs27kl08s1"). log σ₀ = −0.5 then learns from the first 100k steps (σ₀ = 1 spends 300k near 0):
     # seeds 0-4 4,712 / 2,920 / 3,570 / 5,202 / 4,391 (mean 4,159) against the former preset's (log σ₀ = −2, δ 0.01,
@@ -135,11 +136,12 @@ PRESETS: Dict[str, dict] = {
     # 4,355 / 2,859 / 3,114 / 5,024 / 4,747 (ten seeds 4,371, worst 58%); over the 15 runs of each, 50 evaluation
     # episodes per run: 4,417 against 4,281. About 6% slower idle on EnvPool (2,632 against 2,790 env steps/s)
     # ("vf256", "vf256gym", "obs27kl08ls05gym"; results README "Eighteenth round"). With the 256-256 value network
-    # δ 0.05 (damping 0.8 kept) ended EnvPool seeds 0-4 at 4,925 / 4,862 / 4,195 / 4,663 / 4,822 (mean 4,693, worst
-    # 86%) and gymnasium's at 4,711 / 4,710 / 4,768 / 4,575 / GYM4 (mean GYMMEAN, worst GYMWORST) against δ 0.08's
-    # 4,642 (worst 83%) and 4,480 (worst 62%); held-out EnvPool seeds HELDOUT. δ 0.16 ended seeds 0-1 at 3,463 / 3,089
-    # and δ 0.08 annealed to a tenth seeds 0-3 at 4,341 on average ("kl05", "kl05gym", "kl16", "vf256anneal01"; results
-    # README "Nineteenth round").
+    # δ 0.05 (damping 0.8 kept) ended EnvPool seeds 0-4 at 4,925 / 4,862 / 4,195 / 4,663 / 4,822 (mean 4,694, worst
+    # 86%) and gymnasium's at 4,711 / 4,710 / 4,768 / 4,575 / 4,808 (mean 4,714, worst 93%) against δ 0.08's
+    # 4,642 (worst 83%) and 4,480 (worst 62%); held-out EnvPool seeds 5-9 4,604 / 4,846 / 3,479 / 3,767 / 5,292
+    # (ten seeds 4,546, worst 71%, against 4,431 and 74%); it learns slower early (AUC 1,814 against 2,036). δ 0.16
+    # ended seeds 0-1 at 3,463 / 3,089 and δ 0.08 annealed to a tenth seeds 0-3 at 4,341 on average ("kl05",
+    # "kl05gym", "kl16", "vf256anneal01"; results README "Nineteenth round").
     "ant": dict(MUJOCO_SETTINGS, env_id="Ant-v5", max_kl=0.05, cg_damping=0.8, log_std_init=-0.5,
                 obs_dims="0:27", value_hidden=(256, 256)),
     # [zoo] Swimmer needs a long horizon: gamma 0.9999. [here] GAE λ = 1: with λ = 0.95 seed 3 of five stayed in
