@@ -112,17 +112,18 @@ def main() -> None:
   args = parser.parse_args()
   if args.episodes < 1:
     raise SystemExit(f"error: --episodes must be at least 1, got {args.episodes}")
+  configs = {}
   for run in args.runs:
     if not os.path.isfile(os.path.join(run, "config.json")):
       raise SystemExit(f"error: {run} is not a run directory (no config.json)")
-    env_id = read_json(os.path.join(run, "config.json"))["sampler"]["env_id"]
+    configs[run] = read_json(os.path.join(run, "config.json"))
+    env_id = configs[run]["sampler"]["env_id"]
     if env_id != "Ant-v5":
       raise SystemExit(f"error: {run} trained {env_id}; this script replays Ant-v5 runs only")
 
   lines = ["| run | per episode (return, ending) | walked | stalled (from step) | flipped (at step) | jump / fall | "
            "mean of walked | mean, replayed (eval.json) |", "|---|---|---:|---|---|---:|---:|---:|"]
-  for run in args.runs:
-    config = read_json(os.path.join(run, "config.json"))
+  for run, config in configs.items():
     with tempfile.TemporaryDirectory() as tmp:
       episodes = play(export_run(run, tmp), config["run"]["seed"], args.episodes)
     recorded = read_json(os.path.join(run, "eval.json"))["mean_return"] if os.path.isfile(
