@@ -10,7 +10,7 @@ launchers/train.py into benchmarks/runs/<preset>-<variant>-1000k-s<seed>/ (the
 preset's runs reuse benchmarks/runs/<preset>-envpool-*, which the EnvPool parity
 benchmark trained with the same settings), finished runs are reused. Writes
 benchmarks/results/ablations/<preset>.md, .csv and .png: per variant the final
-deterministic evaluation per seed (10 episodes), mean, minimum, the area under
+deterministic evaluation per seed (10 episodes), mean ± standard error over seeds, minimum, the area under
 the training curve (mean training return over the run) and the training time.
 A reused run whose config.json no longer matches what its variant builds today
 (a preset changed since) is reported on stdout and marked in the flags column.
@@ -72,9 +72,19 @@ def parse_variants(items: Sequence[str]) -> Dict[str, List[str]]:
   return variants
 
 
+def mean_and_error(values: np.ndarray, scale: float) -> str:
+  """The mean with its standard error over seeds (sample std / √n), which says how far apart two variants' means
+  must be before the seeds can tell them apart ([here] Ant's seeds spread by ~500 on one setting); one seed: the
+  mean alone."""
+  if len(values) < 2:
+    return table_number(values.mean(), scale)
+  error = values.std(ddof=1) / np.sqrt(len(values))
+  return f"{table_number(values.mean(), scale)} ± {table_number(error, scale)}"
+
+
 def table(preset: str, rows: Dict[str, List[Row]]) -> str:
   """The markdown table of each variant's rows (seeds in order)."""
-  lines = ["| variant | flags | per seed (final eval) | seeds | mean | min | min / target | AUC (mean train return) | "
+  lines = ["| variant | flags | per seed (final eval) | seeds | mean ± s.e. | min | min / target | AUC (mean train return) | "
            "train time / run |",
            "|---|---|---|---|---:|---:|---:|---:|---:|"]
   for name, runs in rows.items():
@@ -82,7 +92,7 @@ def table(preset: str, rows: Dict[str, List[Row]]) -> str:
     scale = np.abs(finals).max()   # one format per row: Reacher's -3.5, Hopper's 3,466
     lines.append(f"| {name} | `{runs[0].flags or '(preset)'}` | "
                  f"{' / '.join(table_number(m, scale) for m in finals)} | {_seed_list([r.seed for r in runs])} | "
-                 f"{table_number(finals.mean(), scale)} | {table_number(finals.min(), scale)} | "
+                 f"{mean_and_error(finals, scale)} | {table_number(finals.min(), scale)} | "
                  f"{share_of_target(finals.min(), TARGETS.get(preset)) or '-'} | "
                  f"{table_number(np.mean([r.auc for r in runs]))} | {np.mean([r.train_seconds for r in runs]):.0f} s |")
   return "\n".join(lines)

@@ -182,8 +182,11 @@ def test_ablation_tables_keep_a_decimal_for_small_returns():
   text = ablation.table("Reacher-v5", {"preset": [row("preset", 0, -3.54, -7.9), row("preset", 1, -3.38, -8.1)],
                                        "big": [row("big", 0, 3465.6, 2612.8), row("big", 1, 99.6, 50.0)]})
   preset_line, big_line = text.splitlines()[2:]
-  assert "| -3.5 / -3.4 | 0,1 | -3.5 | -3.5 |" in preset_line and "| -8.0 |" in preset_line
-  assert "| 3,466 / 100 | 0,1 | 1,783 | 100 |" in big_line   # one format per row: the largest value's
+  # mean ± standard error: std(-3.54, -3.38) = 0.113, / √2 = 0.08; std(3465.6, 99.6) = 2,380.1, / √2 = 1,683
+  assert "| -3.5 / -3.4 | 0,1 | -3.5 ± 0.1 | -3.5 |" in preset_line and "| -8.0 |" in preset_line
+  assert "| 3,466 / 100 | 0,1 | 1,783 ± 1,683 | 100 |" in big_line   # one format per row: the largest value's
+  single = ablation.table("Reacher-v5", {"one": [row("one", 3, -3.54, -7.9)]}).splitlines()[2]
+  assert "| -3.5 | 3 | -3.5 | -3.5 |" in single   # one seed: no error to show
 
 
 
