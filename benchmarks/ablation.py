@@ -74,7 +74,7 @@ def parse_variants(items: Sequence[str]) -> Dict[str, List[str]]:
 
 def mean_and_error(values: np.ndarray, scale: float) -> str:
   """The mean with its standard error over seeds (sample std / √n), which says how far apart two variants' means
-  must be before the seeds can tell them apart ([here] Ant's seeds spread by ~500 on one setting); one seed: the
+  must be before the seeds can tell them apart ([here] Ant's final returns spread by ~600 over ten seeds of one setting); one seed: the
   mean alone."""
   if len(values) < 2:
     return table_number(values.mean(), scale)
