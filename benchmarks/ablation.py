@@ -10,8 +10,9 @@ launchers/train.py into benchmarks/runs/<preset>-<variant>-1000k-s<seed>/ (the
 preset's runs reuse benchmarks/runs/<preset>-envpool-*, which the EnvPool parity
 benchmark trained with the same settings), finished runs are reused. Writes
 benchmarks/results/ablations/<preset>.md, .csv and .png: per variant the final
-deterministic evaluation per seed (10 episodes), mean ± standard error over seeds, minimum, the area under
-the training curve (mean training return over the run) and the training time.
+deterministic evaluation per seed (10 episodes), mean ± standard error over
+seeds, minimum, the area under the training curve (mean training return over
+the run) and the training time.
 A reused run whose config.json no longer matches what its variant builds today
 (a preset changed since) is reported on stdout and marked in the flags column.
 Run directories are git-ignored, so the committed CSV is the record: a (variant,
@@ -74,8 +75,8 @@ def parse_variants(items: Sequence[str]) -> Dict[str, List[str]]:
 
 def mean_and_error(values: np.ndarray, scale: float) -> str:
   """The mean with its standard error over seeds (sample std / √n), which says how far apart two variants' means
-  must be before the seeds can tell them apart ([here] Ant's final returns spread by ~600 over ten seeds of one setting); one seed: the
-  mean alone."""
+  must be before the seeds can tell them apart ([here] Ant's final returns spread by ~600 over ten seeds of one
+  setting); one seed: the mean alone."""
   if len(values) < 2:
     return table_number(values.mean(), scale)
   error = values.std(ddof=1) / np.sqrt(len(values))
@@ -84,8 +85,8 @@ def mean_and_error(values: np.ndarray, scale: float) -> str:
 
 def table(preset: str, rows: Dict[str, List[Row]]) -> str:
   """The markdown table of each variant's rows (seeds in order)."""
-  lines = ["| variant | flags | per seed (final eval) | seeds | mean ± s.e. | min | min / target | AUC (mean train return) | "
-           "train time / run |",
+  lines = ["| variant | flags | per seed (final eval) | seeds | mean ± s.e. | min | min / target | "
+           "AUC (mean train return) | train time / run |",
            "|---|---|---|---|---:|---:|---:|---:|---:|"]
   for name, runs in rows.items():
     finals = np.array([r.eval_mean for r in runs])
