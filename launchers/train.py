@@ -119,6 +119,9 @@ def train(stop: GracefulStop) -> int:
   if config.trpo.kl_scheduled:
     print(f"δ moves linearly over the {config.run.total_steps} env steps to {config.trpo.max_kl_final_fraction:g}× "
           "its initial value", flush=True)
+  if config.trpo.lambda_scheduled:
+    print(f"GAE λ moves linearly over the {config.run.total_steps} env steps from {config.trpo.gae_lambda:g} to "
+          f"{config.trpo.gae_lambda_final:g}", flush=True)
   if FLAGS.resume:
     print(f"resuming from {os.path.basename(trainer.resumed_from)} ({trainer.env_steps.numpy()} env steps)"
           if trainer.resumed_from else "the run has no checkpoint yet: starting it from iteration 0 with its "

@@ -114,6 +114,10 @@ class TRPOConfig:
            "(0: any improvement within the KL bound) [sb3]")
   gamma: float = _field(0.99, "discount factor γ [zoo]")
   gae_lambda: float = _field(0.95, "GAE λ: bias/variance trade-off of the advantages [zoo], [gae]")
+  gae_lambda_final: float = _field(
+      -1.0, "GAE λ at the end of training, linear in training progress from gae_lambda in between: a low "
+            "early λ (less variance) for a fast start, a higher late one (less bias) to refine; -1: λ stays "
+            "gae_lambda ([gae]) [here]")
   normalize_advantages: bool = _field(True, "standardise advantages over each batch [sb3]")
   value_learning_rate: float = _field(1e-3, "Adam learning rate of the value (baseline) fit [zoo]")
   value_epochs: int = _field(20, "passes over the batch per value fit [zoo] n_critic_updates")
@@ -138,6 +142,8 @@ class TRPOConfig:
     _check(0 <= self.line_search_accept_ratio < 1, f"line_search_accept_ratio must be in [0, 1), got {self.line_search_accept_ratio}")
     _check(0 < self.gamma <= 1, f"gamma must be in (0, 1], got {self.gamma}")
     _check(0 <= self.gae_lambda <= 1, f"gae_lambda must be in [0, 1], got {self.gae_lambda}")
+    _check(self.gae_lambda_final == -1 or 0 <= self.gae_lambda_final <= 1,
+           f"gae_lambda_final must be in [0, 1], or -1 for a constant gae_lambda, got {self.gae_lambda_final}")
     _check(self.value_learning_rate > 0, f"value_learning_rate must be > 0, got {self.value_learning_rate}")
     _check(self.value_epochs >= 0, f"value_epochs must be >= 0, got {self.value_epochs}")
     _check(self.value_targets in ("gae", "returns"), f"value_targets must be gae or returns, got {self.value_targets!r}")
@@ -148,6 +154,16 @@ class TRPOConfig:
   def kl_scheduled(self) -> bool:
     """Whether δ changes over training (max_kl_final_fraction ≠ 1), so an update needs the training progress."""
     return self.max_kl_final_fraction != 1.0
+
+  @property
+  def lambda_scheduled(self) -> bool:
+    """Whether GAE λ changes over training (gae_lambda_final set and ≠ gae_lambda)."""
+    return self.gae_lambda_final != -1 and self.gae_lambda_final != self.gae_lambda
+
+  @property
+  def needs_progress(self) -> bool:
+    """Whether an update needs the fraction of training done: δ or λ is scheduled."""
+    return self.kl_scheduled or self.lambda_scheduled
 
   def trust_region(self, action_dims: int) -> Tuple[float, float]:
     """(δ, λ) one update uses for a policy over `action_dims` independent action components."""

@@ -14,7 +14,8 @@ CSV_COLUMNS = ("iteration", "env_steps", "wall_seconds", "episode/return", "epis
                "episode/length", "trpo/mean_kl", "trpo/improvement", "trpo/expected_improvement",
                "trpo/accepted", "trpo/line_search_tries", "trpo/entropy", "policy/log_std_mean",
                "value/loss_before_fit", "value/explained_variance", "time/sample_seconds",
-               "time/update_seconds", "policy/normalizer_kl", "sampler/worker_restarts")   # the last: Ray only
+               "time/update_seconds", "policy/normalizer_kl", "sampler/worker_restarts",   # Ray only
+               "advantages/gae_lambda")   # only with a scheduled λ (gae_lambda_final)
 
 
 class ProgressReporter:

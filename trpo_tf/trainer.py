@@ -164,8 +164,8 @@ class Trainer:
     return int(self.iteration.numpy())
 
   def _progress(self) -> float:
-    """The fraction of training done before the batch being learned from: what schedules δ
-    (TRPOConfig.max_kl_final_fraction). A resumed run with a larger total_steps stretches the schedule."""
+    """The fraction of training done before the batch being learned from: what schedules δ and λ
+    (TRPOConfig.max_kl_final_fraction, gae_lambda_final). A resumed run with a larger total_steps stretches the schedule."""
     return self._steps() / self.config.run.total_steps
 
   def _reset_seed(self) -> int:

@@ -40,7 +40,7 @@ _KEYWORDS = {"max_kl": "max_kl", "max_kl_final_fraction": "max_kl_final_fraction
              "fisher_subsample": "fisher_subsample", "fvp_mode": "fvp_mode",
              "line_search_backtracks": "line_search_backtracks", "line_search_shrink": "line_search_shrink",
              "line_search_accept_ratio": "line_search_accept_ratio", "discount_factor": "gamma",
-             "gae_lambda": "gae_lambda",
+             "gae_lambda": "gae_lambda", "gae_lambda_final": "gae_lambda_final",
              "normalize_advantages": "normalize_advantages", "value_learning_rate": "value_learning_rate",
              "value_epochs": "value_epochs", "value_minibatch": "value_minibatch",
              "value_targets": "value_targets", "entropy_regularization": "entropy_coef"}
@@ -72,8 +72,8 @@ class TRPOAgent(tf_agent.TFAgent):
 
   Hyperparameters come as keywords (defaults: TRPOConfig's) or as one
   `config=TRPOConfig(...)`, keywords overriding it. A scheduled δ
-  (max_kl_final_fraction ≠ 1) runs over `total_train_iterations` calls of
-  `train`, counted by `train_step_counter`. Sample weights are not
+  (max_kl_final_fraction ≠ 1) or GAE λ (gae_lambda_final) runs over
+  `total_train_iterations` calls of `train`, counted by `train_step_counter`. Sample weights are not
   supported: `train`/`loss` with `weights` raise ValueError (a weighted TRPO
   would need weighted KL constraints, not only a weighted loss).
   """
@@ -85,6 +85,7 @@ class TRPOAgent(tf_agent.TFAgent):
                fisher_subsample: Optional[float] = None, fvp_mode: Optional[str] = None, line_search_backtracks: Optional[int] = None,
                line_search_shrink: Optional[float] = None, line_search_accept_ratio: Optional[float] = None,
                discount_factor: Optional[float] = None, gae_lambda: Optional[float] = None,
+               gae_lambda_final: Optional[float] = None,
                normalize_advantages: Optional[bool] = None,
                value_learning_rate: Optional[float] = None, value_epochs: Optional[int] = None,
                value_minibatch: Optional[int] = None, value_targets: Optional[str] = None,
@@ -96,14 +97,15 @@ class TRPOAgent(tf_agent.TFAgent):
                     fisher_subsample=fisher_subsample,
                     fvp_mode=fvp_mode, line_search_backtracks=line_search_backtracks,
                     line_search_shrink=line_search_shrink, line_search_accept_ratio=line_search_accept_ratio,
-                    discount_factor=discount_factor, gae_lambda=gae_lambda,
+                    discount_factor=discount_factor, gae_lambda=gae_lambda, gae_lambda_final=gae_lambda_final,
                     normalize_advantages=normalize_advantages, value_learning_rate=value_learning_rate,
                     value_epochs=value_epochs, value_minibatch=value_minibatch, value_targets=value_targets,
                     entropy_regularization=entropy_regularization)
     self._config = dataclasses.replace(config or TRPOConfig(), **{
         _KEYWORDS[k]: v for k, v in keywords.items() if v is not None})
-    if self._config.kl_scheduled and not (total_train_iterations or 0) >= 1:
-      raise ValueError("max_kl_final_fraction ≠ 1 schedules δ over training: pass total_train_iterations (>= 1), "
+    if self._config.needs_progress and not (total_train_iterations or 0) >= 1:
+      raise ValueError("max_kl_final_fraction ≠ 1 or gae_lambda_final schedules δ or λ over training: pass "
+                       "total_train_iterations (>= 1), "
                        f"the number of train() calls it spans, got {total_train_iterations!r}")
     self._total_train_iterations = total_train_iterations
     check_specs(time_step_spec.observation, action_spec)

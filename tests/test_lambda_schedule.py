@@ -1,0 +1,105 @@
+"""gae_lambda_final: GAE λ scheduled linearly in training progress, from gae_lambda to gae_lambda_final.
+
+At progress p a step's advantages must be exactly GAE with the constant λ + (λ_final − λ)·p (checked against
+the numpy-free reference `gae` on the same values); the learner needs the progress when the schedule is on;
+-1 (the default) and λ_final = λ change nothing; the native loop and the TF-Agents agent schedule over their
+run.
+"""
+
+import csv
+
+import numpy as np
+import pytest
+
+from tests.test_learner import make_learner, random_batch
+from trpo_tf.advantages import gae
+from trpo_tf.config import ConfigError, TRPOConfig
+
+
+def _reference_advantages(learner, value, batch, lam):
+  """GAE(0.99, lam) of the batch's valid rows with the learner's current V, in time-major order."""
+  t, n = batch.valid.shape
+  values = value(batch.obs.reshape(t * n, 3)).numpy().astype(np.float64).reshape(t, n)
+  last = value(batch.last_obs).numpy().astype(np.float64)
+  ref = gae(batch.rewards, values, last, batch.terminated, batch.truncated, batch.valid, 0.99, lam)
+  return ref.advantages.numpy().reshape(-1)[batch.valid.reshape(-1)]
+
+
+@pytest.mark.parametrize("start, final, progress, lam", [
+    (0.9, 0.97, 0.0, 0.9), (0.9, 0.97, 0.5, 0.935), (0.9, 0.97, 1.0, 0.97), (0.9, 0.97, 4.0, 0.97),
+    (0.9, 0.97, -1.0, 0.9), (1.0, 0.5, 0.25, 0.875)])
+def test_a_scheduled_lambda_gives_the_gae_of_its_progress(start, final, progress, lam):
+  learner, _, value = make_learner(config=TRPOConfig(value_epochs=1, gae_lambda=start, gae_lambda_final=final))
+  batch = random_batch()
+  learner.set_progress(progress)
+  targets = learner.targets(batch)
+  np.testing.assert_allclose(targets.advantages.numpy(), _reference_advantages(learner, value, batch, lam),
+                             rtol=1e-5, atol=1e-6)
+  # and the schedule really moves the advantages: λ 0.9 and 0.97 differ on this batch
+  other = 0.97 if lam != 0.97 else 0.9
+  assert not np.allclose(targets.advantages.numpy(), _reference_advantages(learner, value, batch, other),
+                         rtol=1e-3, atol=1e-4)
+
+
+def test_a_constant_lambda_ignores_the_progress():
+  for config in (TRPOConfig(gae_lambda=0.9), TRPOConfig(gae_lambda=0.9, gae_lambda_final=0.9)):
+    assert not config.lambda_scheduled and not config.needs_progress
+    learner, _, value = make_learner(config=config)
+    batch = random_batch()
+    learner.set_progress(0.8)
+    np.testing.assert_allclose(learner.targets(batch).advantages.numpy(),
+                               _reference_advantages(learner, value, batch, 0.9), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.5, -2.0, float("nan"), float("inf")])
+def test_the_final_lambda_must_be_in_the_unit_interval_or_minus_one(bad):
+  with pytest.raises(ConfigError, match="gae_lambda_final must be (in|a finite)"):
+    TRPOConfig(gae_lambda_final=bad)
+
+
+def test_the_learner_needs_the_progress_when_lambda_is_scheduled():
+  learner, _, _ = make_learner(config=TRPOConfig(value_epochs=1, gae_lambda=0.9, gae_lambda_final=1.0))
+  with pytest.raises(ValueError, match="needs the training progress"):
+    learner.step(random_batch(), 0)
+  learner.step(random_batch(), 0, progress=0.5)
+  assert float(learner._gae_lambda.numpy()) == pytest.approx(0.95)
+  assert float(learner.updater._max_kl_scale.numpy()) == 1.0   # δ is not scheduled
+
+
+def test_the_native_loop_moves_lambda_over_total_steps(tmp_path):
+  """CartPole, 512 steps in batches of ≤ 64 (autoreset rows do not count), λ 0.8 → 1: each update's λ, logged
+  in progress.csv, is the schedule's at the env steps done before its batch."""
+  from tests.helpers import train_run
+  from trpo_tf.presets import preset
+  config = preset("cartpole").override(num_envs=4, steps_per_env=16, total_steps=512, eval_episodes=0,
+                                       gae_lambda=0.8, gae_lambda_final=1.0)
+  train_run(config, tmp_path / "run")
+  with open(tmp_path / "run" / "progress.csv") as f:
+    rows = list(csv.DictReader(f))
+  done_before = [0] + [int(r["env_steps"]) for r in rows[:-1]]
+  lams = [float(r["advantages/gae_lambda"]) for r in rows]
+  assert len(rows) >= 8
+  np.testing.assert_allclose(lams, [0.8 + 0.2 * d / 512 for d in done_before], rtol=1e-6)
+  assert lams[0] == pytest.approx(0.8) and lams[-1] > 0.95
+
+
+def test_the_train_launcher_says_that_lambda_moves(tmp_path):
+  import subprocess
+  import sys
+  out = subprocess.run([sys.executable, "launchers/train.py", "--preset=cartpole", "--gae_lambda=0.9",
+                        "--gae_lambda_final=0.98", "--print_config"], capture_output=True, text=True, timeout=120)
+  assert out.returncode == 0, out.stderr
+  assert '"gae_lambda_final": 0.98' in out.stdout
+
+
+def test_the_tf_agents_agent_moves_lambda_over_total_train_iterations():
+  """λ 0.8 → 1 over 4 compiled train() calls: the last call's λ is the schedule's at its count (3 of 4)."""
+  from tests.test_tf_agents import make_setup, train_iterations
+  with pytest.raises(ValueError, match="pass total_train_iterations"):
+    make_setup(gae_lambda=0.8, gae_lambda_final=1.0)
+  _, agent, buffer, collect = make_setup(gae_lambda=0.8, gae_lambda_final=1.0, total_train_iterations=4)
+  lams = []
+  for _ in range(4):
+    train_iterations(agent, buffer, collect, 1)
+    lams.append(float(agent._learner._gae_lambda.numpy()))
+  np.testing.assert_allclose(lams, [0.8, 0.85, 0.9, 0.95], rtol=1e-6)
