@@ -1,7 +1,7 @@
 """gae_lambda_final: GAE λ scheduled linearly in training progress, from gae_lambda to gae_lambda_final.
 
 At progress p a step's advantages must be exactly GAE with the constant λ + (λ_final − λ)·p (checked against
-the numpy-free reference `gae` on the same values); the learner needs the progress when the schedule is on;
+`advantages.gae` on the same values); the learner needs the progress when the schedule is on;
 -1 (the default) and λ_final = λ change nothing; the native loop and the TF-Agents agent schedule over their
 run.
 """
@@ -83,7 +83,7 @@ def test_the_native_loop_moves_lambda_over_total_steps(tmp_path):
   assert lams[0] == pytest.approx(0.8) and lams[-1] > 0.95
 
 
-def test_the_train_launcher_says_that_lambda_moves(tmp_path):
+def test_the_train_launcher_takes_the_flag():
   import subprocess
   import sys
   out = subprocess.run([sys.executable, "launchers/train.py", "--preset=cartpole", "--gae_lambda=0.9",
