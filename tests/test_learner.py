@@ -36,13 +36,19 @@ def random_batch(seed=0, T=6, N=3, vine=None):
                last_obs=rng.standard_normal((N, 3)).astype(np.float32), vine=vine)
 
 
+def batch_values(value, batch):
+  """V (float64) on the batch's [T, N] rows and on its last observations: what the learner's GAE starts from."""
+  t, n = batch.valid.shape
+  values = value(batch.obs.reshape(t * n, 3)).numpy().astype(np.float64).reshape(t, n)
+  return values, value(batch.last_obs).numpy().astype(np.float64)
+
+
 def test_targets_are_the_valid_rows_with_their_gae():
   learner, _, value = make_learner()
   batch = random_batch()
   targets = learner.targets(batch)
   T, N = batch.valid.shape
-  values = value(batch.obs.reshape(T * N, 3)).numpy().astype(np.float64).reshape(T, N)
-  last = value(batch.last_obs).numpy().astype(np.float64)
+  values, last = batch_values(value, batch)
   ref = gae(batch.rewards, values, last, batch.terminated, batch.truncated, batch.valid, 0.99, 0.95)
   mask = batch.valid.reshape(-1)
   assert targets.obs.shape == (T * N - 1, 3)      # time-major order, the autoreset row dropped
@@ -61,8 +67,7 @@ def test_returns_targets_are_discounted_returns_bootstrapped_only_where_cut():
   learner = TRPOLearner(policy, value, TRPOConfig(value_targets="returns", gamma=0.9), 0)
   batch = random_batch()
   T, N = batch.valid.shape
-  values = value(batch.obs.reshape(T * N, 3)).numpy().astype(np.float64).reshape(T, N)
-  last = value(batch.last_obs).numpy().astype(np.float64)
+  values, last = batch_values(value, batch)
   expected = np.zeros((T, N))
   for n in range(N):   # by hand, backwards: r + γ·(0 at a termination, V where cut, else the next return)
     for t in reversed(range(T)):
