@@ -22,7 +22,7 @@ from trpo_tf.advantages import gae
 from trpo_tf.config import TRPOConfig
 from trpo_tf.fisher import mean_kl
 from trpo_tf.sampling.batch import Batch, VineData
-from trpo_tf.trpo_step import STATUS_ACCEPTED, TRPOInfo, TRPOUpdater
+from trpo_tf.trpo_step import STATUS_ACCEPTED, TRPOInfo, TRPOUpdater, linear_schedule
 from trpo_tf.value_fit import ValueFitInfo, ValueFitter
 
 
@@ -121,9 +121,8 @@ class TRPOLearner:
     if self.config.kl_scheduled:
       self.updater.set_progress(progress)
     if self.config.lambda_scheduled:
-      progress = tf.clip_by_value(tf.cast(progress, tf.float64), 0.0, 1.0)
-      start, final = self.config.gae_lambda, self.config.gae_lambda_final
-      self._gae_lambda.assign(start + (final - start) * progress)
+      self._gae_lambda.assign(linear_schedule(self.config.gae_lambda, self.config.gae_lambda_final, progress,
+                                              tf.float64))
 
   def targets(self, batch: Batch) -> Targets:
     """V on every row, GAE, and the valid rows' (obs, actions, advantages, returns)."""

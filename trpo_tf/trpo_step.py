@@ -39,6 +39,13 @@ class TRPOInfo(NamedTuple):
   entropy: tf.Tensor                # mean entropy of π_old on the batch
 
 
+def linear_schedule(start: float, final: float, progress, dtype) -> tf.Tensor:
+  """start + (final − start)·p, p the fraction of training done clipped to [0, 1]: a hyperparameter moved
+  linearly over a run (δ's scale, GAE λ)."""
+  progress = tf.clip_by_value(tf.cast(progress, dtype), 0.0, 1.0)
+  return start + (final - start) * progress
+
+
 class TRPOUpdater:
   """Holds a policy and a config; `update` / `update_vine` run one compiled TRPO step in place."""
 
@@ -52,8 +59,7 @@ class TRPOUpdater:
 
   def set_progress(self, progress) -> None:
     """Sets δ for the next updates from the fraction of training done (0 → max_kl, 1 → its final fraction)."""
-    progress = tf.clip_by_value(tf.cast(progress, tf.float32), 0.0, 1.0)
-    self._max_kl_scale.assign(1.0 - (1.0 - self.config.max_kl_final_fraction) * progress)
+    self._max_kl_scale.assign(linear_schedule(1.0, self.config.max_kl_final_fraction, progress, tf.float32))
 
   def update(self, obs, actions, advantages, iteration: int = 0) -> TRPOInfo:
     """One single-path TRPO step on a batch. Advantages are normalised here if configured."""
