@@ -122,6 +122,12 @@ def train(stop: GracefulStop) -> int:
   if config.trpo.lambda_scheduled:
     print(f"GAE λ moves linearly over the {config.run.total_steps} env steps from {config.trpo.gae_lambda:g} to "
           f"{config.trpo.gae_lambda_final:g}", flush=True)
+  if config.sampler.batch_scheduled:
+    sc = config.sampler
+    change = "growing" if sc.steps_per_env_final > sc.steps_per_env else "shrinking"
+    print(f"steps per env move linearly over the {config.run.total_steps} env steps from {sc.steps_per_env} to "
+          f"{sc.steps_per_env_final} (a batch of {sc.batch_size} {change} to {sc.num_envs * sc.steps_per_env_final})",
+          flush=True)
   if FLAGS.resume:
     print(f"resuming from {os.path.basename(trainer.resumed_from)} ({trainer.env_steps.numpy()} env steps)"
           if trainer.resumed_from else "the run has no checkpoint yet: starting it from iteration 0 with its "

@@ -53,7 +53,8 @@ FLAGS = flags.FLAGS
 # Config fields this loop has no use for: given explicitly, they are an error, not silently ignored.
 UNSUPPORTED = ("sampler", "vector_mode", "act_backend", "normalize_rewards", "reward_clip", "terminal_on_life_loss",
                "fire_reset", "vine_states", "vine_actions", "vine_rollout_length", "vine_bootstrap",
-               "checkpoint_every", "keep_checkpoints", "export_every", "sampler_backend", "num_workers", "ray_address")
+               "checkpoint_every", "keep_checkpoints", "export_every", "sampler_backend", "num_workers", "ray_address",
+               "steps_per_env_final")
 TRPO_TF_NETWORKS_ONLY = ("normalize_observations", "obs_clip", "obs_dims", "log_std_init", "state_dependent_std",
                          "cnn")
 

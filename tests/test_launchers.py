@@ -89,6 +89,7 @@ def test_help_is_each_fields_documentation():
     (["--sampler=vine"], "--sampler"),
     (["--normalize_rewards=true", "--checkpoint_every=3"], "--checkpoint_every, --normalize_rewards"),
     (["--log_std_init=-1"], "--log_std_init"),
+    (["--steps_per_env_final=64"], "--steps_per_env_final"),
 ])
 def test_tf_agents_launcher_rejects_flags_it_would_ignore(tmp_path, flags, named):
   proc = run_tf_agents_train("--preset=cartpole", f"--run_dir={tmp_path / 'run'}", *flags)

@@ -209,6 +209,10 @@ class SamplerConfig:
   num_envs: int = _field(16, "parallel environments; acting is one batched policy call over them [here]")
   steps_per_env: int = _field(64, "vector steps per update: a batch is num_envs × steps_per_env steps "
                                   "([tianshou] 1,024 per update; the MuJoCo presets use 16 × 128)")
+  steps_per_env_final: int = _field(-1, "vector steps per update at the end of training: each batch's "
+                                        "steps_per_env moves linearly in training progress from steps_per_env "
+                                        "to it (rounded), so the batch grows or shrinks over the run; -1 "
+                                        "keeps steps_per_env [here]")
   env_backend: str = _field("gymnasium", "what steps the training envs: gymnasium, or envpool (C++ thread pool, "
                                          "MuJoCo v5 and ALE; single path only; evaluation stays on gymnasium)")
   env_threads: int = _field(2, "envpool: threads of EnvPool's pool ([here] Hopper, alternating runs: 2 threads "
@@ -249,6 +253,8 @@ class SamplerConfig:
            "sampler=vine needs vector_mode=sync (it saves the trunk envs' simulator states)")
     _check(self.num_envs >= 1, f"num_envs must be >= 1, got {self.num_envs}")
     _check(self.steps_per_env >= 1, f"steps_per_env must be >= 1, got {self.steps_per_env}")
+    _check(self.steps_per_env_final == -1 or self.steps_per_env_final >= 1,
+           f"steps_per_env_final must be >= 1, or -1 for a constant steps_per_env, got {self.steps_per_env_final}")
     _check(self.vector_mode in ("sync", "async"), f"vector_mode must be sync or async, got {self.vector_mode!r}")
     _check(self.env_backend in ENV_BACKENDS, f"env_backend must be one of {', '.join(ENV_BACKENDS)}, "
            f"got {self.env_backend!r}")
@@ -275,7 +281,13 @@ class SamplerConfig:
 
   @property
   def batch_size(self) -> int:
+    """Transitions per update (the first update's, when steps_per_env_final schedules the batch)."""
     return self.num_envs * self.steps_per_env
+
+  @property
+  def batch_scheduled(self) -> bool:
+    """Whether the batch changes over training (steps_per_env_final set and ≠ steps_per_env)."""
+    return self.steps_per_env_final != -1 and self.steps_per_env_final != self.steps_per_env
 
 
 @dataclasses.dataclass(frozen=True)

@@ -24,6 +24,7 @@ from trpo_tf.evaluation import EvalResult, evaluate_policy
 from trpo_tf.export import export_policy
 from trpo_tf.progress import ProgressReporter
 from trpo_tf.runtime import configure_tensorflow
+from trpo_tf.trpo_step import linear_schedule
 
 
 class TrainResult(NamedTuple):
@@ -100,7 +101,8 @@ class Trainer:
       while self._steps() < cfg.run.total_steps and not interrupted:
         t0 = time.perf_counter()
         self.actor.sync()
-        batch = self.sampler.collect(self.actor, cfg.sampler.steps_per_env)
+        steps_per_env = self._steps_per_env()
+        batch = self.sampler.collect(self.actor, steps_per_env)
         t1 = time.perf_counter()
         info = self.learner.step(batch, self._iterations(), progress=self._progress())
         t2 = time.perf_counter()
@@ -115,6 +117,8 @@ class Trainer:
             "episode/return_recent20": _mean(recent),
             "time/sample_seconds": t1 - t0, "time/update_seconds": t2 - t1,
         })
+        if cfg.sampler.batch_scheduled:
+          metrics["sampler/steps_per_env"] = steps_per_env
         metrics.update(batch.sampler_metrics or {})
         progress.report(self._steps(), self._iterations(), metrics)
         if self._iterations() % cfg.run.checkpoint_every == 0:
@@ -164,9 +168,17 @@ class Trainer:
     return int(self.iteration.numpy())
 
   def _progress(self) -> float:
-    """The fraction of training done before the batch being learned from: what schedules δ and λ
-    (TRPOConfig.max_kl_final_fraction, gae_lambda_final). A resumed run with a larger total_steps stretches the schedule."""
+    """The fraction of training done before the batch being learned from: what schedules δ, λ and the batch
+    (TRPOConfig.max_kl_final_fraction, gae_lambda_final; SamplerConfig.steps_per_env_final). A resumed run with a larger total_steps stretches the schedule."""
     return self._steps() / self.config.run.total_steps
+
+  def _steps_per_env(self) -> int:
+    """Vector steps of the next batch: steps_per_env, or under SamplerConfig.steps_per_env_final its linear
+    schedule in training progress, rounded to a whole step."""
+    sc = self.config.sampler
+    if not sc.batch_scheduled:
+      return sc.steps_per_env
+    return int(round(float(linear_schedule(sc.steps_per_env, sc.steps_per_env_final, self._progress(), tf.float64))))
 
   def _reset_seed(self) -> int:
     """The run's seed on a fresh start; a resumed run gets a new, reproducible one."""
