@@ -3,7 +3,7 @@
   python benchmarks/envpool_parity.py --random [--envs hopper,...] [--episodes 200] [--name envpool_random_parity]
   python benchmarks/envpool_parity.py --learning [--envs hopper,halfcheetah] [--seeds 0,1,2]
   python benchmarks/envpool_parity.py --trained benchmarks/runs/ant-1000k-s{0,1} ... [--episodes 50]
-      [--name envpool_trained_parity]
+      [--stochastic] [--name envpool_trained_parity]
 
 --random: per task, spaces side by side, then random-policy episodes (uniform actions)
 collected through trpo_tf's own sampler on each backend, and two-sample tests of
@@ -22,6 +22,10 @@ are the run's final evaluation). Random actions rarely leave the states a walkin
 policy visits, so this is the test that the two simulators agree where learning
 happens. Per run: both means, their difference and Welch's p; then the mean paired
 difference over the runs. Writes <name>.{md,csv} (default envpool_trained_parity).
+--trained --stochastic: the same with the runs' final *stochastic* policies (Gaussian draws from the
+SavedModel's `distribution` signature, one numpy stream seeded alike on both backends): the policy
+the last training batches were sampled with, so a difference in the training signal would show
+here (default name envpool_trained_parity_stochastic).
 """
 
 import argparse
@@ -182,7 +186,20 @@ def first_episodes(env_id: str, backend: str, act, episodes: int, seed: int):
     env.close()
 
 
-def trained_parity(runs, episodes: int, name: str) -> None:
+def gaussian_actor(distribution, seed: int):
+  """act(observations) → mean + σ·ε, ε ~ N(0, 1) from a numpy stream seeded `seed`: the stochastic policy,
+  drawn from distribution(observations) → {"mean", "log_std"} (a SavedModel's `distribution` signature)."""
+  import tensorflow as tf
+  rng = np.random.default_rng(seed)
+
+  def act(obs):
+    out = distribution(tf.constant(obs, tf.float32))
+    mean, log_std = np.asarray(out["mean"]), np.asarray(out["log_std"])
+    return mean + np.exp(log_std) * rng.standard_normal(mean.shape)
+  return act
+
+
+def trained_parity(runs, episodes: int, name: str, stochastic: bool = False) -> None:
   configs = {}
   for run in runs:
     if not (os.path.isfile(os.path.join(run, "eval.json")) and os.path.isfile(os.path.join(run, "config.json"))):
@@ -195,8 +212,15 @@ def trained_parity(runs, episodes: int, name: str) -> None:
   for run, config in configs.items():
     env_id, seed = config["sampler"]["env_id"], config["run"]["seed"] + EVAL_SEED_OFFSET
     with tempfile.TemporaryDirectory() as tmp:
-      act = serving_actor(export_run(run, tmp))
-      (g_ret, g_len), (e_ret, e_len) = (first_episodes(env_id, b, act, episodes, seed) for b in BACKENDS)
+      model_dir = export_run(run, tmp)
+      if stochastic:
+        import tensorflow as tf
+        distribution = tf.saved_model.load(model_dir).signatures["distribution"]
+        actors = [gaussian_actor(distribution, seed) for _ in BACKENDS]   # the same noise stream on each backend
+      else:
+        actors = [serving_actor(model_dir)] * len(BACKENDS)
+      (g_ret, g_len), (e_ret, e_len) = (first_episodes(env_id, b, act, episodes, seed)
+                                        for b, act in zip(BACKENDS, actors))
     row = dict(run=os.path.basename(os.path.normpath(run)), env_id=env_id, trained_on=config["sampler"]["env_backend"],
                episodes=episodes, eval_json=read_json(os.path.join(run, "eval.json"))["mean_return"],
                gym_first10=g_ret[:10].mean(), gym_return=g_ret.mean(), envpool_return=e_ret.mean(),
@@ -206,7 +230,8 @@ def trained_parity(runs, episodes: int, name: str) -> None:
     print(f"{row['run']}: gymnasium {row['gym_return']:,.0f} (first 10 {row['gym_first10']:,.0f}, eval.json "
           f"{row['eval_json']:,.0f}), EnvPool {row['envpool_return']:,.0f}, Welch p {row['return_welch_p']:.3f}",
           flush=True)
-  lines = ["| run | task | trained on | episodes per backend | gymnasium | EnvPool | EnvPool − gymnasium | Welch p | "
+  lines = [f"Final {'stochastic' if stochastic else 'deterministic'} policies.\n",
+           "| run | task | trained on | episodes per backend | gymnasium | EnvPool | EnvPool − gymnasium | Welch p | "
            "length gymnasium / EnvPool |", "|---|---|---|---:|---:|---:|---:|---:|---:|"]
   for r in rows:
     lines.append(f"| {r['run']} | {r['env_id']} | {r['trained_on']} | {r['episodes']} | {r['gym_return']:,.0f} ± "
@@ -226,6 +251,7 @@ def main():
   parser.add_argument("--random", action="store_true", help="random-policy episode parity")
   parser.add_argument("--learning", action="store_true", help="learning parity (1M-step runs)")
   parser.add_argument("--trained", nargs="+", metavar="RUN_DIR", help="trained-policy parity of these finished runs")
+  parser.add_argument("--stochastic", action="store_true", help="--trained: play the stochastic policies")
   parser.add_argument("--episodes", type=int, help="per backend (and task or run): --random 200, --trained 50")
   parser.add_argument("--name", help="names the output files (envpool_random_parity, envpool_trained_parity)")
   args = parser.parse_args()
@@ -236,8 +262,12 @@ def main():
     raise SystemExit("error: --name names one mode's files; run --random and --trained separately to name both")
   if args.episodes is not None and args.episodes < 2:
     raise SystemExit(f"error: --episodes must be at least 2 (Welch's test), got {args.episodes}")
+  if args.stochastic and not args.trained:
+    raise SystemExit("error: --stochastic chooses the policy --trained plays; pass --trained RUN_DIR...")
   if args.trained:
-    trained_parity(args.trained, args.episodes or 50, args.name or "envpool_trained_parity")
+    trained_parity(args.trained, args.episodes or 50,
+                   args.name or ("envpool_trained_parity_stochastic" if args.stochastic else "envpool_trained_parity"),
+                   args.stochastic)
   if args.random:
     random_parity(envs, args.episodes or 200, args.name or "envpool_random_parity")
   if args.learning:

@@ -406,6 +406,24 @@ def test_trained_parity_counts_each_sub_envs_first_episode_as_the_evaluation_pla
   assert len(set(reference.lengths)) > 1
 
 
+def test_gaussian_actor_draws_the_stochastic_policy_reproducibly():
+  """mean + σ·ε from the distribution signature's outputs: sample moments against μ = (1.5, −2), σ = (0.5, 2) over
+  20,000 rows (standard errors 0.004 and 0.014), one seed gives one stream, another seed another."""
+  import numpy as np
+
+  import envpool_parity
+  mean, log_std = np.array([1.5, -2.0], np.float32), np.log(np.array([0.5, 2.0], np.float32))
+  distribution = lambda obs: {"mean": np.tile(mean, (len(obs), 1)), "log_std": np.tile(log_std, (len(obs), 1))}
+  obs = np.zeros((20_000, 3), np.float32)
+  draws = envpool_parity.gaussian_actor(distribution, seed=5)(obs)
+  assert draws.shape == (20_000, 2)
+  np.testing.assert_allclose(draws.mean(axis=0), mean, atol=0.05)
+  np.testing.assert_allclose(draws.std(axis=0), [0.5, 2.0], rtol=0.03)
+  again, other = (envpool_parity.gaussian_actor(distribution, seed=s)(obs[:10]) for s in (5, 6))
+  np.testing.assert_array_equal(again, draws[:10])
+  assert not np.allclose(other, draws[:10])
+
+
 def test_welch_p_by_hand():
   import numpy as np
 
@@ -419,6 +437,7 @@ def test_welch_p_by_hand():
     (["--trained", "{tmp}"], "is not a finished run directory"),
     (["--trained", "{tmp}", "--episodes", "1"], "--episodes must be at least 2"),
     (["--trained", "{tmp}", "--random", "--name", "x"], "--name names one mode's files"),
+    (["--random", "--stochastic"], "--stochastic chooses the policy --trained plays"),
 ])
 def test_trained_parity_refuses_bad_input_in_one_line(tmp_path, flags, says):
   import subprocess
