@@ -20,6 +20,10 @@ BAZEL_TEST_FLAGS ?=
 $(STAMP): setup.py constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	# MuJoCo 4 split its package into mujoco-core and mujoco-studio, which pip does not remove when it installs
+	# the locked 3.x over them: a .venv made before the pin to 3.17 drops all three first.
+	if $(PY) -m pip show --quiet mujoco-core >/dev/null 2>&1; then \
+	  $(PY) -m pip uninstall --quiet --yes mujoco mujoco-core mujoco-studio; fi
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[all,test,bench]"
 	# TF-Agents 0.19 pins tfp~=0.23 and gym<=0.23, which pip cannot resolve against this stack;
 	# installed without its pins it works (trpo_tf/tf_agents needs TF_USE_LEGACY_KERAS=1).

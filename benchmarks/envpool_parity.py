@@ -2,6 +2,7 @@
 
   python benchmarks/envpool_parity.py --random [--envs hopper,...] [--episodes 200] [--name envpool_random_parity]
   python benchmarks/envpool_parity.py --learning [--envs hopper,halfcheetah] [--seeds 0,1,2]
+  python benchmarks/envpool_parity.py --physics [--envs swimmer,...] [--name envpool_physics_parity]
   python benchmarks/envpool_parity.py --trained benchmarks/runs/ant-1000k-s{0,1} ... [--episodes 50]
       [--stochastic] [--name envpool_trained_parity]
 
@@ -15,6 +16,12 @@ serves each ball (--terminal_on_life_loss --fire_reset).
 --learning: the presets trained for 1M steps on each backend (run variants
 "gymnasium" and "envpool" in benchmarks/runs/; see suite.py), final
 deterministic evaluations on gymnasium's env in a table and a PNG per task.
+--physics: one step at a time from the same state with the same action: gymnasium's env is set
+to each state EnvPool reaches (an observation holds all of qpos but the translation the dynamics
+do not depend on, and all of qvel) and both take one step under random actions; per task the
+median and largest difference of the next observations over 200 steps, with the MuJoCo version
+gymnasium runs on (EnvPool carries its own, 3.6). Round-off (~1e-15) means one physics. Writes
+<name>.{md,csv} (default envpool_physics_parity).
 --trained: finished runs' final deterministic policies (exported SavedModels) played
 on both backends' training envs, each sub-env's first episode (--episodes of them,
 default 50; sub-env i starts from seed + EVAL_SEED_OFFSET + i, so gymnasium's first 10
@@ -146,6 +153,57 @@ def random_parity(envs, episodes: int, name: str) -> None:
   write_tables(name, "\n".join(lines) + "\n", rows)
 
 
+QPOS_OBSERVED = {"Swimmer-v5": 3, "Hopper-v5": 5, "Walker2d-v5": 8, "HalfCheetah-v5": 8, "Ant-v5": 13}
+
+
+def one_step_errors(env_id: str, steps: int = 200, seed: int = 3) -> np.ndarray:
+  """max |EnvPool's next observation − gymnasium's| of `steps` steps, gymnasium's env set to EnvPool's state
+  before every step (uniform actions in ±0.5; an episode's end is followed by EnvPool's reset). Walker2d observes its velocities clipped
+  to ±10: from a state with a clipped one, the step is not compared. A step with contacts may differ within the
+  constraint solver's tolerance, as its warm start is not part of the state set here."""
+  import envpool
+  import gymnasium as gym
+  observed = QPOS_OBSERVED[env_id]
+  pool, env = envpool.make_gymnasium(env_id, num_envs=1, seed=seed), gym.make(env_id).unwrapped
+  try:
+    env.reset(seed=seed)
+    obs, _ = pool.reset()
+    rng, errors = np.random.default_rng(seed), []
+    for _ in range(steps):
+      qpos, qvel = env.data.qpos.copy(), env.data.qvel.copy()
+      qpos[len(qpos) - observed:], qvel[:] = obs[0, :observed], obs[0, observed:observed + len(qvel)]
+      exact = env_id != "Walker2d-v5" or np.abs(qvel).max() < 10
+      env.set_state(qpos, qvel)
+      action = rng.uniform(-0.5, 0.5, env.action_space.shape).astype(np.float32)
+      obs, _, terminated, truncated, _ = pool.step(action[None])
+      expected, _, env_terminated, _, _ = env.step(action)
+      if bool(terminated[0]) != env_terminated:
+        raise AssertionError(f"{env_id}: EnvPool's step says terminated={bool(terminated[0])}, gymnasium's "
+                             f"{env_terminated}")
+      if exact:
+        errors.append(np.abs(obs[0] - expected).max())
+      if terminated[0] or truncated[0]:   # EnvPool's next step is the reset (NEXT_STEP autoreset)
+        obs, *_ = pool.step(np.zeros((1,) + env.action_space.shape, np.float32))
+    return np.array(errors)
+  finally:
+    pool.close()
+    env.close()
+
+
+def physics_parity(envs, name: str) -> None:
+  import mujoco
+  rows = []
+  for env in envs:
+    if ENV_IDS[env] not in QPOS_OBSERVED:
+      raise SystemExit(f"error: --physics compares the MuJoCo tasks {sorted(QPOS_OBSERVED)}, not {ENV_IDS[env]}")
+    errors = one_step_errors(ENV_IDS[env])
+    rows.append(dict(env_id=ENV_IDS[env], mujoco=mujoco.__version__, steps=len(errors),
+                     median=float(np.median(errors)), max=float(errors.max())))
+  lines = ["| task | gymnasium's MuJoCo | steps compared | median | largest |", "|---|---|---:|---:|---:|"]
+  lines += [f"| {r['env_id']} | {r['mujoco']} | {r['steps']} | {r['median']:.1e} | {r['max']:.1e} |" for r in rows]
+  write_tables(name, "\n".join(lines) + "\n", rows)
+
+
 def learning_parity(envs, args) -> None:
   seeds = parse_seeds(args.seeds)
   for backend in BACKENDS:   # explicit, whatever the presets' default backend is
@@ -248,18 +306,23 @@ def trained_parity(runs, episodes: int, name: str, stochastic: bool = False) -> 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   add_run_flags(parser, "hopper,halfcheetah")
+  parser.set_defaults(envs=None)   # per mode: --random and --learning hopper,halfcheetah; --physics all five
   parser.add_argument("--random", action="store_true", help="random-policy episode parity")
   parser.add_argument("--learning", action="store_true", help="learning parity (1M-step runs)")
   parser.add_argument("--trained", nargs="+", metavar="RUN_DIR", help="trained-policy parity of these finished runs")
+  parser.add_argument("--physics", action="store_true", help="one-step dynamics from the same states")
   parser.add_argument("--stochastic", action="store_true", help="--trained: play the stochastic policies")
   parser.add_argument("--episodes", type=int, help="per backend (and task or run): --random 200, --trained 50")
   parser.add_argument("--name", help="names the output files (envpool_random_parity, envpool_trained_parity)")
   args = parser.parse_args()
-  envs = args.envs.split(",")
-  if not (args.random or args.learning or args.trained) or any(e not in ENV_IDS for e in envs):
-    raise SystemExit(f"error: pass --random, --learning and/or --trained RUN_DIR..., with --envs from {sorted(ENV_IDS)}")
-  if args.name and args.random and args.trained:
-    raise SystemExit("error: --name names one mode's files; run --random and --trained separately to name both")
+  envs = (args.envs or "hopper,halfcheetah").split(",")
+  physics_envs = args.envs.split(",") if args.envs else [e for e in ENV_IDS if ENV_IDS[e] in QPOS_OBSERVED]
+  if not (args.random or args.learning or args.trained or args.physics) or any(e not in ENV_IDS for e in envs):
+    raise SystemExit("error: pass --random, --learning, --physics and/or --trained RUN_DIR..., with --envs from "
+                     f"{sorted(ENV_IDS)}")
+  if args.name and sum(map(bool, (args.random, args.trained, args.physics))) > 1:
+    raise SystemExit("error: --name names one mode's files; run --random, --physics and --trained separately to "
+                     "name each")
   if args.episodes is not None and args.episodes < 2:
     raise SystemExit(f"error: --episodes must be at least 2 (Welch's test), got {args.episodes}")
   if args.stochastic and not args.trained:
@@ -270,6 +333,8 @@ def main():
                    args.stochastic)
   if args.random:
     random_parity(envs, args.episodes or 200, args.name or "envpool_random_parity")
+  if args.physics:
+    physics_parity(physics_envs, args.name or "envpool_physics_parity")
   if args.learning:
     learning_parity(envs, args)
 

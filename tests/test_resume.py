@@ -12,6 +12,7 @@ import pytest
 import tensorflow as tf
 
 from tests.helpers import ROOT, TRAIN, run_train, train_run
+from trpo_tf.checkpoints import RunDirectory, package_versions
 from trpo_tf.presets import preset
 from trpo_tf.trainer import Trainer
 
@@ -27,6 +28,7 @@ def test_restore_brings_back_every_piece_of_state(tmp_path):
       "reward_var": first.sampler.reward_scaler.var,
   }
   assert saved["iteration"] >= 3 and int(np.asarray(first.learner.value_optimizer.iterations)) > 0
+  assert first.run.read_json("versions.json") == {"current": package_versions(), "earlier": []}
   second = Trainer(config.override(total_steps=8 * 256 * 5), str(tmp_path / "run"), resume=True,
                    show_progress=False)   # inspected before training, so not via train_run
   for a, b in zip(saved["policy"], second.policy.weights):   # includes the normaliser statistics
@@ -47,6 +49,25 @@ def test_restore_brings_back_every_piece_of_state(tmp_path):
 def _latest_checkpoint_steps(run_dir):
   reader = tf.train.load_checkpoint(os.path.join(run_dir, "checkpoints"))
   return int(reader.get_tensor("env_steps/.ATTRIBUTES/VARIABLE_VALUE"))
+
+
+def test_versions_json_records_the_stack_and_a_resume_under_another_warns(tmp_path):
+  """package_versions reads installed metadata (mujoco's is what `import mujoco` reports); versions.json keeps
+  the current set, and a resume under other versions warns once per changed package and keeps the old set."""
+  import mujoco
+  versions = package_versions()
+  assert versions["mujoco"] == mujoco.__version__ and versions["tensorflow"] == tf.__version__
+  assert versions["python"] == ".".join(map(str, sys.version_info[:3]))
+  run, warnings = RunDirectory(str(tmp_path / "run")), []
+  run.record_versions(versions, warn=warnings.append)
+  run.record_versions(dict(versions), warn=warnings.append)   # the same stack: nothing to say
+  assert warnings == [] and run.read_json("versions.json") == {"current": versions, "earlier": []}
+  newer = dict(versions, mujoco="9.9.9", envpool=None)
+  run.record_versions(newer, warn=warnings.append)
+  assert len(warnings) == 2
+  assert warnings[0].startswith("resuming with envpool not installed; this run trained with " + versions["envpool"])
+  assert warnings[1].startswith(f"resuming with mujoco 9.9.9; this run trained with {versions['mujoco']} so far")
+  assert run.read_json("versions.json") == {"current": newer, "earlier": [versions]}
 
 
 def test_killed_launcher_resumes(tmp_path):

@@ -1,4 +1,4 @@
-"""The run directory: config.json, checkpoints/, tb/, progress.csv, eval.json, finished.json.
+"""The run directory: config.json, versions.json, checkpoints/, tb/, progress.csv, eval.json, finished.json.
 
 A new run refuses a directory that already holds one (nothing is touched); a
 resumed run needs config.json and an unchanged env/network, and continues from
@@ -9,23 +9,41 @@ TensorFlow's `checkpoint` index, which a kill or a disk error can damage: the
 index is rebuilt after a resume.
 """
 
+import importlib.metadata
 import json
 import os
+import platform
 import re
 import shutil
 import sys
-from typing import Callable, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from trpo_tf.config import ConfigError, ExperimentConfig
 
 CONFIG_FILE = "config.json"
 FINISHED_FILE = "finished.json"   # written once the final export and evaluation are done
+VERSIONS_FILE = "versions.json"
+# The packages whose versions change a run's numbers. The simulator's above all: gymnasium's Ant-v5 steps
+# differently on MuJoCo 4.0 than on 3.6-3.17 (tests/test_envpool.py::test_one_step_dynamics_are_gymnasiums).
+TRACKED_PACKAGES = ("tensorflow", "tensorflow-probability", "tf-keras", "numpy", "gymnasium", "mujoco", "envpool",
+                    "ale-py")
 _CHECKPOINT = re.compile(r"^ckpt-(\d+)\.index$")
 _CHECKPOINT_TEMP = re.compile(r"^ckpt-\d+_temp$")   # TensorFlow's in-progress sharded save
 
 
 def _warn(message: str) -> None:
   print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def package_versions() -> Dict[str, Optional[str]]:
+  """Python's and TRACKED_PACKAGES' versions (None: not installed), read from package metadata (no imports)."""
+  versions = {"python": platform.python_version()}
+  for name in TRACKED_PACKAGES:
+    try:
+      versions[name] = importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+      versions[name] = None
+  return versions
 
 
 class RunDirectory:
@@ -149,6 +167,23 @@ class RunDirectory:
 
   def write_config(self, config: ExperimentConfig) -> None:
     self.write_json(CONFIG_FILE, config.to_dict())
+
+  def record_versions(self, versions: Dict[str, Optional[str]], warn: Callable[[str], None] = _warn) -> None:
+    """Writes versions.json: the versions this run trains with. A resume under other versions warns once per
+    package that changed and keeps the earlier sets, oldest first, under "earlier" (the run's numbers then
+    come from more than one stack)."""
+    saved = self.read_json(VERSIONS_FILE)
+    if not isinstance(saved, dict) or not isinstance(saved.get("current"), dict):
+      self.write_json(VERSIONS_FILE, {"current": versions, "earlier": []})
+      return
+    old = saved["current"]
+    changed = sorted(k for k in set(old) | set(versions) if old.get(k) != versions.get(k))
+    if not changed:
+      return
+    for name in changed:
+      warn(f"resuming with {name} {versions.get(name) or 'not installed'}; this run trained with "
+           f"{old.get(name) or 'it not installed'} so far ({os.path.join(self.path, VERSIONS_FILE)})")
+    self.write_json(VERSIONS_FILE, {"current": versions, "earlier": list(saved.get("earlier") or []) + [old]})
 
   def write_json(self, name: str, data) -> None:
     os.makedirs(self.path, exist_ok=True)

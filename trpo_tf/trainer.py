@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from trpo_tf.builder import build_components
-from trpo_tf.checkpoints import FINISHED_FILE, RunDirectory
+from trpo_tf.checkpoints import FINISHED_FILE, RunDirectory, package_versions
 from trpo_tf.config import EVAL_SEED_OFFSET, ExperimentConfig
 from trpo_tf.evaluation import EvalResult, evaluate_policy
 from trpo_tf.export import export_policy
@@ -70,6 +70,7 @@ class Trainer:
       self.run.rebuild_checkpoint_index(self.resumed_from)
     self.manager = self.run.checkpoint_manager(checkpoint, config.run.keep_checkpoints)
     self.run.write_config(config)
+    self.run.record_versions(package_versions())
     self.show_progress = show_progress
     self.exports = []
     self._exported_iteration = None
