@@ -448,3 +448,30 @@ def test_trained_parity_refuses_bad_input_in_one_line(tmp_path, flags, says):
   last = done.stderr.strip().splitlines()[-1]
   assert last.startswith("error: ") and says in last
   assert os.listdir(tmp_path) == []
+
+
+def test_reevaluate_replays_the_final_evaluation_and_keeps_the_earlier_one(tmp_path):
+  """On the stack a run trained with, benchmarks/reevaluate.py gives back its eval.json's returns exactly (the
+  final checkpoint, the same seeds); it keeps the earlier file as eval.1.json and records the versions.
+  --dry_run writes nothing; a directory that is no finished run is one error line."""
+  import subprocess
+  run = tmp_path / "run"
+  done = run_train("--preset=cartpole", "--total_steps=2048", "--eval_episodes=3", f"--run_dir={run}")
+  assert done.returncode == 0, done.stderr[-2000:]
+  before = json.loads((run / "eval.json").read_text())
+  script = os.path.join(os.path.dirname(suite.__file__), "reevaluate.py")
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+  dry = subprocess.run([sys.executable, script, str(run), "--dry_run"], capture_output=True, text=True,
+                       timeout=300, env=env)
+  assert dry.returncode == 0, dry.stderr[-2000:]
+  assert not (run / "eval.1.json").exists() and json.loads((run / "eval.json").read_text()) == before
+  real = subprocess.run([sys.executable, script, str(run)], capture_output=True, text=True, timeout=300, env=env)
+  assert real.returncode == 0, real.stderr[-2000:]
+  after = json.loads((run / "eval.json").read_text())
+  assert json.loads((run / "eval.1.json").read_text()) == before
+  assert after["returns"] == before["returns"] and after["lengths"] == before["lengths"]
+  assert after["reevaluated"]["gymnasium"] and "(the earlier one kept as eval.1.json)" in real.stdout
+  bad = subprocess.run([sys.executable, script, str(tmp_path)], capture_output=True, text=True, timeout=300,
+                       env=env)
+  assert bad.returncode != 0 and bad.stderr.strip().splitlines()[-1].startswith("error: ")
+  assert "is not a finished run" in bad.stderr
