@@ -141,9 +141,16 @@ PRESETS: Dict[str, dict] = {
     # 4,642 (worst 83%) and 4,480 (worst 62%); held-out EnvPool seeds 5-9 4,604 / 4,846 / 3,479 / 3,767 / 5,292
     # (ten seeds 4,546, worst 71%, against 4,431 and 74%); it learns slower early (AUC 1,814 against 2,036). δ 0.16
     # ended seeds 0-1 at 3,463 / 3,089 and δ 0.08 annealed to a tenth seeds 0-3 at 4,341 on average ("kl05",
-    # "kl05gym", "kl16", "vf256anneal01"; results README "Nineteenth round").
+    # "kl05gym", "kl16", "vf256anneal01"; results README "Nineteenth round"). The batch grows from 16 × 128 to
+    # 16 × 256 over the run (steps_per_env_final=256; 340 updates per 1M steps against 488, the same work per step).
+    # Evaluated on the pinned MuJoCo 3.17, the physics EnvPool trains on (results README "Twenty-fourth round"): EnvPool
+    # seeds 0-9 4,360 / 5,102 / 5,444 / 5,287 / 4,738 / 4,733 / 4,233 / 5,092 / 4,500 / 4,184 (seeds 0-4 4,986, worst
+    # 89%; ten 4,767, worst 85%) against δ 0.05 constant-batch's 4,553 / 4,902 / 3,930 / 4,728 / 5,128 / 4,676 /
+    # 4,465 / 3,498 / 3,910 / 5,264 (seeds 0-4 4,648; ten 4,505, worst 71%); gymnasium seeds 0-4 on MuJoCo 3.17
+    # 4,805 / 4,545 / 4,312 / 5,050 / 4,469 (mean 4,636, worst 88%) ("b256", "kl05", "b256gym317"; results README
+    # "Twenty-third round" and "Twenty-fourth round"). On MuJoCo 4.0's Ant, which steps differently, gymnasium's ten seeds ended 3,663 ("b256gym").
     "ant": dict(MUJOCO_SETTINGS, env_id="Ant-v5", max_kl=0.05, cg_damping=0.8, log_std_init=-0.5,
-                obs_dims="0:27", value_hidden=(256, 256)),
+                obs_dims="0:27", value_hidden=(256, 256), steps_per_env_final=256),
     # [zoo] Swimmer needs a long horizon: gamma 0.9999. [here] GAE λ = 1: with λ = 0.95 seed 3 of five stayed in
     # the ~120 optimum (357 / 356 / 354 / 122 / 353, mean 308); λ = 0.98 ended 359 / 357 / 352 / 350 / 318 (mean 347,
     # worst 88% of the target, Fisher on 25%), λ = 0.99 355 / 332 (seeds 0, 4), λ = 1 354 / 357 / 362 / 355 / 360
