@@ -20,8 +20,9 @@ INSTALL_REQUIRES = [
 EXTRAS_REQUIRE = {
     # Environment families: a missing one is reported in one line naming its extra (sampling/envs.py).
     # MuJoCo presets sample on EnvPool by default (sampling/envpool_env.py), so it comes with them. EnvPool 1.2.5
-    # bundles MuJoCo 3.6; gymnasium's envs on MuJoCo 3.6-3.17 step exactly as it does, on 3.3.6 (Hopper, Ant) or 4.0 (Ant) they do not
-    # (tests/test_envpool.py::test_one_step_dynamics_are_gymnasiums), so training and evaluation share one physics.
+    # bundles MuJoCo 3.6; gymnasium's envs on MuJoCo 3.6-3.17 step exactly as it does, on 3.3.6 (Hopper, Ant) or
+    # 4.0 (Ant) they do not (tests/test_envpool.py::test_one_step_dynamics_are_gymnasiums): so training and
+    # evaluation share one physics.
     "mujoco": ["gymnasium[mujoco]>=1.1,<1.5", "mujoco>=3.6,<4", "envpool>=1.2.5,<1.3"],
     "atari": ["ale-py>=0.10,<0.13",                     # Atari ROMs ship inside the wheel
               "opencv-python-headless>=4.8"],           # gymnasium's AtariPreprocessing resizes with cv2

@@ -157,6 +157,10 @@ def main(argv):
   if sc.normalize_rewards:
     print("note: the preset's reward normalisation is a feature of launchers/train.py; this loop trains on the "
           "environment's rewards", flush=True)
+  if sc.batch_scheduled:
+    print(f"note: the preset's growing batch (steps_per_env {sc.steps_per_env} → {sc.steps_per_env_final}) is a "
+          f"feature of launchers/train.py; this loop collects {sc.steps_per_env} steps per env throughout",
+          flush=True)
   steps, start, train_seconds = 0, time.perf_counter(), 0.0
   while steps < run.total_steps:
     collect()

@@ -147,3 +147,15 @@ def test_obs_dims_ranges_parse_and_bad_ones_are_config_errors():
     obs_dims_mask("0:7", (6,))
   with pytest.raises(ConfigError, match="needs a vector observation"):
     obs_dims_mask("0:7", (4, 84, 84))
+
+
+def test_tf_agents_launcher_says_the_presets_growing_batch_is_not_its_own(tmp_path):
+  """The Ant preset grows its batch over the run (steps_per_env_final); the TF-Agents loop's driver keeps one
+  layout, so it says so in one note line (an explicit --steps_per_env_final is an error, above) and trains."""
+  proc = run_tf_agents_train("--preset=ant", "--total_steps=1", "--eval_episodes=0", "--export=false",
+                             f"--run_dir={tmp_path / 'run'}")
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  notes = [line for line in proc.stdout.splitlines() if "growing batch" in line]
+  assert notes == ["note: the preset's growing batch (steps_per_env 128 → 256) is a feature of launchers/train.py; "
+                   "this loop collects 128 steps per env throughout"]
+  assert "iteration 1  env steps 2064" in proc.stdout

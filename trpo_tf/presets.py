@@ -148,7 +148,8 @@ PRESETS: Dict[str, dict] = {
     # 89%; ten 4,767, worst 85%) against δ 0.05 constant-batch's 4,553 / 4,902 / 3,930 / 4,728 / 5,128 / 4,676 /
     # 4,465 / 3,498 / 3,910 / 5,264 (seeds 0-4 4,648; ten 4,505, worst 71%); gymnasium seeds 0-4 on MuJoCo 3.17
     # 4,805 / 4,545 / 4,312 / 5,050 / 4,469 (mean 4,636, worst 88%) ("b256", "kl05", "b256gym317"; results README
-    # "Twenty-third round" and "Twenty-fourth round"). On MuJoCo 4.0's Ant, which steps differently, gymnasium's ten seeds ended 3,663 ("b256gym").
+    # "Twenty-third round" and "Twenty-fourth round"). On MuJoCo 4.0's Ant, which steps differently, gymnasium's
+    # ten seeds ended 3,663 ("b256gym").
     "ant": dict(MUJOCO_SETTINGS, env_id="Ant-v5", max_kl=0.05, cg_damping=0.8, log_std_init=-0.5,
                 obs_dims="0:27", value_hidden=(256, 256), steps_per_env_final=256),
     # [zoo] Swimmer needs a long horizon: gamma 0.9999. [here] GAE λ = 1: with λ = 0.95 seed 3 of five stayed in
