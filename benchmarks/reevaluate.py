@@ -52,11 +52,14 @@ def main():
   runs = [RunDirectory(path) for path in args.runs]
   checkpoints = [final_checkpoint(run) for run in runs]   # every run checked before the first is replayed
   from trpo_tf.evaluation import evaluate_policy
-  from trpo_tf.export import restore_policy
+  from trpo_tf.export import ExportError, restore_policy
   versions = package_versions()
   print(f"evaluating on gymnasium {versions['gymnasium']}, MuJoCo {versions['mujoco']}", flush=True)
   for run, checkpoint in zip(runs, checkpoints):
-    policy, _, _, config, _ = restore_policy(run.path, checkpoint)
+    try:
+      policy, _, _, config, _ = restore_policy(run.path, checkpoint)
+    except ExportError as e:   # a damaged checkpoint: the runs before this one are done, this one is untouched
+      raise SystemExit(f"error: {e}".replace("cannot export", "cannot re-evaluate")) from None
     result = evaluate_policy(policy, config.sampler.env_id, config.run.eval_episodes,
                              seed=config.run.seed + EVAL_SEED_OFFSET)
     old = run.read_json("eval.json")

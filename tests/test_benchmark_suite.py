@@ -475,3 +475,8 @@ def test_reevaluate_replays_the_final_evaluation_and_keeps_the_earlier_one(tmp_p
                        env=env)
   assert bad.returncode != 0 and bad.stderr.strip().splitlines()[-1].startswith("error: ")
   assert "is not a finished run" in bad.stderr
+  (run / "checkpoints" / f"ckpt-{json.loads((run / 'finished.json').read_text())['iteration']}.index").write_bytes(b"x")
+  damaged = subprocess.run([sys.executable, script, str(run)], capture_output=True, text=True, timeout=300, env=env)
+  last = damaged.stderr.strip().splitlines()[-1]
+  assert damaged.returncode != 0 and last.startswith("error: cannot re-evaluate: checkpoint ") and "corrupt" in last
+  assert json.loads((run / "eval.json").read_text()) == after and not (run / "eval.2.json").exists()
