@@ -81,16 +81,29 @@ def _config_of(path: str) -> Optional[dict]:
     return None
 
 
+def _other_physics(path: str, mujoco: Optional[str]) -> bool:
+  """Whether a run's versions.json says it ran on a MuJoCo other than `mujoco` (the installed one): config.json
+  does not name the simulator, and gymnasium's Ant-v5 steps differently on MuJoCo 4.0 than on 3.x. A run
+  without versions.json (made before runs recorded it) cannot say, and counts as the same."""
+  try:
+    with open(os.path.join(path, "versions.json")) as f:
+      return json.load(f)["current"].get("mujoco") != mujoco
+  except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    return False
+
+
 def equivalent_run(config: dict, runs_dir: Optional[str] = None) -> Optional[str]:
-  """A finished run directory under runs_dir (default RUNS) trained with exactly `config` (None if
-  there is none). Links are skipped: they point at runs the scan meets anyway."""
+  """A finished run directory under runs_dir (default RUNS) trained with exactly `config` on the installed
+  MuJoCo (None if there is none). Links are skipped: they point at runs the scan meets anyway."""
+  from trpo_tf.checkpoints import package_versions
   runs_dir = runs_dir or RUNS
   if not os.path.isdir(runs_dir):
     return None
+  mujoco = package_versions()["mujoco"]
   for name in sorted(os.listdir(runs_dir)):
     path = os.path.join(runs_dir, name)
     if (not os.path.islink(path) and os.path.exists(os.path.join(path, "eval.json"))
-        and _config_of(path) == config):
+        and _config_of(path) == config and not _other_physics(path, mujoco)):
       return path
   return None
 

@@ -68,6 +68,23 @@ def test_an_outdated_run_is_set_aside_and_an_equivalent_run_linked(runs):
   assert suite._reuse_preset_run("hopper", 1, 1000) == "hopper-1k-s1: done earlier, reused"
 
 
+def test_a_run_on_another_mujoco_is_not_equivalent(runs):
+  """config.json does not name the simulator: versions.json does, and a run on another MuJoCo is passed over
+  (a run without versions.json, made before runs recorded it, still counts)."""
+  from trpo_tf.checkpoints import package_versions
+  _fake_run(runs / "hopper-a-1k-s1", _today(), marker="MuJoCo 4")
+  with open(runs / "hopper-a-1k-s1" / "versions.json", "w") as f:
+    json.dump({"current": dict(package_versions(), mujoco="4.0.0"), "earlier": []}, f)
+  assert suite.equivalent_run(_today()) is None
+  _fake_run(runs / "hopper-b-1k-s1", _today(), marker="this MuJoCo")
+  with open(runs / "hopper-b-1k-s1" / "versions.json", "w") as f:
+    json.dump({"current": package_versions(), "earlier": []}, f)
+  _fake_run(runs / "hopper-c-1k-s1", _today(), marker="unrecorded")
+  assert suite.equivalent_run(_today()) == str(runs / "hopper-b-1k-s1")
+  os.remove(runs / "hopper-b-1k-s1" / "eval.json")
+  assert suite.equivalent_run(_today()) == str(runs / "hopper-c-1k-s1")
+
+
 def test_a_backend_variant_run_is_linked_to_an_equivalent_run_and_an_outdated_one_set_aside(runs):
   """mujoco_suite.py --env_backend gymnasium: its runs (variant "gymnasium") get the same reuse as the preset's own."""
   on_gymnasium = suite.preset_config("hopper", 1, 1000, env_backend="gymnasium")
