@@ -20,13 +20,13 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from trpo_tf.checkpoints import FINISHED_FILE, RunDirectory, package_versions
+from trpo_tf.checkpoints import EVAL_FILE, FINISHED_FILE, RunDirectory, package_versions
 from trpo_tf.config import EVAL_SEED_OFFSET
 
 
 def final_checkpoint(run: RunDirectory) -> str:
   """The checkpoint of the run's last iteration; SystemExit (one line) if the run did not finish or lost it."""
-  finished, evaluation = run.read_json(FINISHED_FILE), run.read_json("eval.json")
+  finished, evaluation = run.read_json(FINISHED_FILE), run.read_json(EVAL_FILE)
   if not isinstance(finished, dict) or not isinstance(evaluation, dict):
     raise SystemExit(f"error: {run.path} is not a finished run with a final evaluation (no {FINISHED_FILE} and "
                      "eval.json)")
@@ -62,14 +62,12 @@ def main():
       raise SystemExit(f"error: {e}".replace("cannot export", "cannot re-evaluate")) from None
     result = evaluate_policy(policy, config.sampler.env_id, config.run.eval_episodes,
                              seed=config.run.seed + EVAL_SEED_OFFSET)
-    old = run.read_json("eval.json")
+    old = run.read_json(EVAL_FILE)
     line = f"{os.path.basename(run.path)}: {old['mean_return']:,.1f} → {result.mean_return:,.1f}"
     if not args.dry_run:
       kept = kept_name(run)
-      shutil.copy2(os.path.join(run.path, "eval.json"), os.path.join(run.path, kept))   # then replaced atomically
-      run.write_json("eval.json", {"mean_return": result.mean_return, "std_return": result.std_return,
-                                   "returns": result.returns, "lengths": result.lengths,
-                                   "env_steps": old.get("env_steps"), "reevaluated": versions})
+      shutil.copy2(os.path.join(run.path, EVAL_FILE), os.path.join(run.path, kept))   # then replaced atomically
+      run.write_evaluation(result, old.get("env_steps"), reevaluated=versions)
       line += f" (the earlier one kept as {kept})"
     print(line, flush=True)
 

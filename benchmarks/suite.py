@@ -85,11 +85,10 @@ def _other_physics(path: str, mujoco: Optional[str]) -> bool:
   """Whether a run's versions.json says it ran on a MuJoCo other than `mujoco` (the installed one): config.json
   does not name the simulator, and gymnasium's Ant-v5 steps differently on MuJoCo 4.0 than on 3.x. A run
   without versions.json (made before runs recorded it) cannot say, and counts as the same."""
-  try:
-    with open(os.path.join(path, "versions.json")) as f:
-      return json.load(f)["current"].get("mujoco") != mujoco
-  except (OSError, ValueError, KeyError, TypeError, AttributeError):
-    return False
+  from trpo_tf.checkpoints import VERSIONS_FILE, RunDirectory
+  saved = RunDirectory(path).read_json(VERSIONS_FILE)   # None if missing or unreadable
+  current = saved.get("current") if isinstance(saved, dict) else None
+  return isinstance(current, dict) and current.get("mujoco") != mujoco
 
 
 def equivalent_run(config: dict, runs_dir: Optional[str] = None) -> Optional[str]:

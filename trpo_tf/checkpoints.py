@@ -22,6 +22,7 @@ from trpo_tf.config import ConfigError, ExperimentConfig
 
 CONFIG_FILE = "config.json"
 FINISHED_FILE = "finished.json"   # written once the final export and evaluation are done
+EVAL_FILE = "eval.json"           # the final deterministic evaluation
 VERSIONS_FILE = "versions.json"
 # The packages whose versions change a run's numbers. The simulator's above all: gymnasium's Ant-v5 steps
 # differently on MuJoCo 4.0 than on 3.6-3.17 (tests/test_envpool.py::test_one_step_dynamics_are_gymnasiums).
@@ -184,6 +185,11 @@ class RunDirectory:
       warn(f"resuming with {name} {versions.get(name) or 'not installed'}; this run trained with "
            f"{old.get(name) or 'it not installed'} so far ({os.path.join(self.path, VERSIONS_FILE)})")
     self.write_json(VERSIONS_FILE, {"current": versions, "earlier": list(saved.get("earlier") or []) + [old]})
+
+  def write_evaluation(self, evaluation, env_steps: int, **extra) -> None:
+    """eval.json: the final evaluation (an evaluation.EvalResult: mean and std of the returns, each episode's
+    return and length), the env steps the policy trained for, and `extra` fields (reevaluate.py's versions)."""
+    self.write_json(EVAL_FILE, {**evaluation._asdict(), "env_steps": env_steps, **extra})
 
   def write_json(self, name: str, data) -> None:
     os.makedirs(self.path, exist_ok=True)

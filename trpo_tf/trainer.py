@@ -194,10 +194,7 @@ class Trainer:
     evaluation = None
     if cfg.run.eval_episodes > 0:
       evaluation = self.evaluate(cfg.run.eval_episodes)
-      self.run.write_json("eval.json", {"mean_return": evaluation.mean_return,
-                                        "std_return": evaluation.std_return,
-                                        "returns": evaluation.returns, "lengths": evaluation.lengths,
-                                        "env_steps": self._steps()})
+      self.run.write_evaluation(evaluation, self._steps())
     self.run.write_json(FINISHED_FILE, {"env_steps": self._steps(), "iteration": self._iterations(),
                                         "export": os.path.basename(self.exports[-1]) if self.exports else None})
     return evaluation
