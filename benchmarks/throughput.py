@@ -13,6 +13,11 @@ env-steps/s (sampling + updates, after a warm-up iteration that pays for
 tf.function tracing) with the sampling/update split, and (3) training / raw
 one-core gymnasium stepping. Targets: issue 2, ratio >= 0.75 on Hopper-v5 with
 gymnasium; issue 12, >= 10,000 training steps/s and ratio >= 1.5 with EnvPool.
+
+A preset whose batch grows or shrinks over a run (steps_per_env_final) is measured
+over its whole schedule: the schedule is linear in the fraction of training done,
+and the measured window is the run, so each batch size gets the share of the
+window it gets of a full run (the rows' batch / batch_final columns).
 """
 
 import argparse
@@ -96,7 +101,9 @@ def measure(name: str, steps: int, raw_seconds: float, overrides: Optional[dict]
   finally:
     shutil.rmtree(run_dir, ignore_errors=True)
   return dict(preset=name, env_id=sc.env_id, env_backend=sc.env_backend, env_threads=sc.env_threads,
-              num_envs=sc.num_envs, batch=sc.batch_size, fvp_mode=base.trpo.fvp_mode,
+              num_envs=sc.num_envs, batch=sc.batch_size,
+              batch_final=sc.num_envs * sc.steps_per_env_final if sc.batch_scheduled else sc.batch_size,
+              fvp_mode=base.trpo.fvp_mode,
               measured_steps=result.env_steps - sc.batch_size,
               wall_s=result.wall_seconds, sample_s=result.sample_seconds, update_s=result.update_seconds,
               value_wait_s=result.value_wait_seconds,
@@ -157,7 +164,8 @@ def main():
 
 
 def report(r: dict) -> None:
-  print(f"env            {r['env_id']}  ({r['num_envs']} envs, {r['batch']} steps/iteration, "
+  batch = f"{r['batch']}" if r['batch_final'] == r['batch'] else f"{r['batch']} → {r['batch_final']}"
+  print(f"env            {r['env_id']}  ({r['num_envs']} envs, {batch} steps/iteration, "
         f"fvp={r['fvp_mode']}, backend={r['env_backend']}, {r['variant']})")
   print(f"raw stepping   {r['raw_steps_per_s']:10.0f} env-steps/s  (random actions, gymnasium sync vector env)")
   if r['env_backend'] != "gymnasium":

@@ -222,6 +222,23 @@ def test_throughput_refuses_to_compare_thread_settings_in_one_process(args, monk
   assert out.out == ""   # nothing measured
 
 
+def test_throughput_measures_a_growing_batch_over_its_whole_schedule(monkeypatch):
+  """The measured window is the run: a scheduled batch goes from its first size to its last inside it."""
+  import throughput
+  from trpo_tf.trainer import Trainer
+  seen = []
+  steps_per_env = Trainer._steps_per_env
+  monkeypatch.setattr(Trainer, "_steps_per_env", lambda self: seen.append(steps_per_env(self)) or seen[-1])
+  row = throughput.measure("cartpole", steps=1200, raw_seconds=0.05,
+                           overrides=dict(num_envs=4, steps_per_env=8, steps_per_env_final=24))
+  assert (row["batch"], row["batch_final"]) == (32, 96)
+  measured = seen[1:]   # seen[0]: the warm-up iteration
+  assert measured[0] <= 9 and measured[-1] >= 22 and measured == sorted(measured)
+  assert row["measured_steps"] >= 1200
+  constant = throughput.measure("cartpole", steps=64, raw_seconds=0.05, overrides=dict(num_envs=4, steps_per_env=8))
+  assert (constant["batch"], constant["batch_final"]) == (32, 32)
+
+
 def test_config_key_reads_what_a_run_learns_with():
   import ablation
   config = _today(seed=1)
