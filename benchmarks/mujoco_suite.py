@@ -87,8 +87,12 @@ def table_number(value: float, scale: Optional[float] = None) -> str:
 
 
 def share_of_target(value: float, target) -> str:
-  """value as a percentage of target ("" without a target)."""
-  return "" if target is None else f"{100 * value / target:.0f}%"
+  """value as a percentage of target ("" without a target); one decimal where a whole number would round a
+  miss up to 100% or a pass down to it (99.6% and 100.4% both read "100%")."""
+  if target is None:
+    return ""
+  share = 100 * value / target
+  return f"{share:.1f}%" if round(share) == 100 and share != 100 else f"{share:.0f}%"
 
 
 def main():

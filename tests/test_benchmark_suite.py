@@ -514,3 +514,12 @@ def test_reevaluate_replays_the_final_evaluation_and_keeps_the_earlier_one(tmp_p
   last = damaged.stderr.strip().splitlines()[-1]
   assert damaged.returncode != 0 and last.startswith("error: cannot re-evaluate: checkpoint ") and "corrupt" in last
   assert json.loads((run / "eval.json").read_text()) == after and not (run / "eval.2.json").exists()
+
+
+def test_share_of_target_never_rounds_a_miss_up_to_100_percent():
+  from mujoco_suite import share_of_target
+  assert share_of_target(358.6, 360) == "99.6%"      # a miss: "100%" would read as met
+  assert share_of_target(3618, 3600) == "100.5%"
+  assert share_of_target(360, 360) == "100%"
+  assert share_of_target(352.4, 360) == "98%" and share_of_target(5620, 4500) == "125%"
+  assert share_of_target(1.0, None) == ""
