@@ -168,7 +168,7 @@ PRESETS: Dict[str, dict] = {
     # EnvPool seeds 0-4 at 357-361 (mean 359) but left a gymnasium seed in the early optimum (129), and δ growing to
     # 0.05 ended lower (352 / 351 / 351) ("kl005grow6vep40", "kl005grow6vep40gym", "kl005grow10"; results README
     # "Seventeenth round"). Log σ₀ = 0.5 (σ 1.65 at first, the actions clipped to ±1): gymnasium's held-out seed 5
-    # stayed in the early optimum with σ₀ = 1 (153; the batch shrinking to 1,024 left it at 149, an entropy bonus of
+    # stayed in the early optimum with log σ₀ = 0 (153; the batch shrinking to 1,024 left it at 149, an entropy bonus of
     # 0.01 at 150) and left it with log σ₀ 0.5 (355). Seeds 0-4 ended 358 / 363 / 355 / 358 / 351 on EnvPool (mean
     # 357 against 352) and 358 / 362 / 357 / 359 / 357 on gymnasium (mean 359 against 356); see results README
     # "Twenty-fifth round" for held-out seeds ("ls05", "ls05gym", "kl005grow6gym", "b64gym", "ent01gym").
