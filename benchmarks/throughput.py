@@ -102,7 +102,7 @@ def measure(name: str, steps: int, raw_seconds: float, overrides: Optional[dict]
     shutil.rmtree(run_dir, ignore_errors=True)
   return dict(preset=name, env_id=sc.env_id, env_backend=sc.env_backend, env_threads=sc.env_threads,
               num_envs=sc.num_envs, batch=sc.batch_size,
-              batch_final=sc.num_envs * sc.steps_per_env_final if sc.batch_scheduled else sc.batch_size,
+              batch_final=sc.final_batch_size,
               fvp_mode=base.trpo.fvp_mode,
               measured_steps=result.env_steps - sc.batch_size,
               wall_s=result.wall_seconds, sample_s=result.sample_seconds, update_s=result.update_seconds,

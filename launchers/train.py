@@ -126,7 +126,7 @@ def train(stop: GracefulStop) -> int:
     sc = config.sampler
     change = "growing" if sc.steps_per_env_final > sc.steps_per_env else "shrinking"
     print(f"steps per env move linearly over the {config.run.total_steps} env steps from {sc.steps_per_env} to "
-          f"{sc.steps_per_env_final} (a batch of {sc.batch_size} {change} to {sc.num_envs * sc.steps_per_env_final})",
+          f"{sc.steps_per_env_final} (a batch of {sc.batch_size} {change} to {sc.final_batch_size})",
           flush=True)
   if FLAGS.resume:
     print(f"resuming from {os.path.basename(trainer.resumed_from)} ({trainer.env_steps.numpy()} env steps)"

@@ -285,6 +285,11 @@ class SamplerConfig:
     return self.num_envs * self.steps_per_env
 
   @property
+  def final_batch_size(self) -> int:
+    """Transitions in the last update: num_envs × steps_per_env_final when the batch is scheduled, else batch_size."""
+    return self.num_envs * self.steps_per_env_final if self.batch_scheduled else self.batch_size
+
+  @property
   def batch_scheduled(self) -> bool:
     """Whether the batch changes over training (steps_per_env_final set and ≠ steps_per_env)."""
     return self.steps_per_env_final != -1 and self.steps_per_env_final != self.steps_per_env
