@@ -41,7 +41,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from plot_curves import plot_groups
 from mujoco_suite import TARGETS, share_of_target, table_number
-from suite import (RESULTS, ROOT, TRAIN, RunSummary, area_under_curve, copy_curves, finished, is_env_id,
+from suite import (CONFIG_FILE, RESULTS, ROOT, TRAIN, RunSummary, area_under_curve, copy_curves, finished, is_env_id,
                    parse_seeds, run_dir, summarise, train_specs)
 
 CURVES = os.path.join(RESULTS, "curves")
@@ -189,7 +189,7 @@ def stale_fields(now: dict, runs: Sequence[RunSummary]) -> List[Tuple[str, objec
   (field, trained value(s), value now); run-specific fields are skipped."""
   trained = []
   for run in runs:
-    with open(os.path.join(run.run_dir, "config.json")) as f:
+    with open(os.path.join(run.run_dir, CONFIG_FILE)) as f:
       trained.append(json.load(f))
   out = []
   for section, fields in now.items():
@@ -247,7 +247,7 @@ def main():
         flags = f"{flags} (trained with {trained_with})".strip()
       copy_curves(local, CURVES)
       for r in local:
-        with open(os.path.join(r.run_dir, "config.json")) as f:
+        with open(os.path.join(r.run_dir, CONFIG_FILE)) as f:
           trained = json.load(f)
         key = config_key(trained)
         configs[preset].setdefault(key, learning_config(trained))

@@ -27,7 +27,7 @@ import tempfile
 from typing import List, NamedTuple
 
 import numpy as np
-from suite import export_run, read_json, serving_actor   # also puts the repository root (trpo_tf) on sys.path
+from suite import CONFIG_FILE, EVAL_FILE, export_run, read_json, serving_actor   # also puts the repository root (trpo_tf) on sys.path
 
 UPSIDE_DOWN = 0.0              # z-component of the torso's up axis below this: upside down
 STALL_STEPS = 100              # 5 s of Ant-v5 (dt 0.05 s) or more ...
@@ -114,9 +114,9 @@ def main() -> None:
     raise SystemExit(f"error: --episodes must be at least 1, got {args.episodes}")
   configs = {}
   for run in args.runs:
-    if not os.path.isfile(os.path.join(run, "config.json")):
+    if not os.path.isfile(os.path.join(run, CONFIG_FILE)):
       raise SystemExit(f"error: {run} is not a run directory (no config.json)")
-    configs[run] = read_json(os.path.join(run, "config.json"))
+    configs[run] = read_json(os.path.join(run, CONFIG_FILE))
     env_id = configs[run]["sampler"]["env_id"]
     if env_id != "Ant-v5":
       raise SystemExit(f"error: {run} trained {env_id}; this script replays Ant-v5 runs only")
@@ -126,8 +126,8 @@ def main() -> None:
   for run, config in configs.items():
     with tempfile.TemporaryDirectory() as tmp:
       episodes = play(export_run(run, tmp), config["run"]["seed"], args.episodes)
-    recorded = read_json(os.path.join(run, "eval.json"))["mean_return"] if os.path.isfile(
-        os.path.join(run, "eval.json")) else float("nan")
+    recorded = read_json(os.path.join(run, EVAL_FILE))["mean_return"] if os.path.isfile(
+        os.path.join(run, EVAL_FILE)) else float("nan")
     replayed = float(np.mean([e.ret for e in episodes[:10]]))
     walked = [e.ret for e in episodes if e.ending == "walked"]
     since = {ending: [str(e.since) for e in episodes if e.ending == ending] for ending in ("stalled", "flipped")}

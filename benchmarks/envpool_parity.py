@@ -51,6 +51,7 @@ from plot_curves import plot_groups
 from suite import (RESULTS, add_run_flags, ensure_runs, export_run, parse_seeds, read_json, serving_actor, steps_tag,
                    summarise, write_rows)
 
+from trpo_tf.checkpoints import CONFIG_FILE, EVAL_FILE
 from trpo_tf.config import EVAL_SEED_OFFSET, SamplerConfig
 from trpo_tf.sampling.envpool_env import MUJOCO_V5
 from trpo_tf.sampling.envs import action_to_env
@@ -260,9 +261,9 @@ def gaussian_actor(distribution, seed: int):
 def trained_parity(runs, episodes: int, name: str, stochastic: bool = False) -> None:
   configs = {}
   for run in runs:
-    if not (os.path.isfile(os.path.join(run, "eval.json")) and os.path.isfile(os.path.join(run, "config.json"))):
+    if not (os.path.isfile(os.path.join(run, EVAL_FILE)) and os.path.isfile(os.path.join(run, CONFIG_FILE))):
       raise SystemExit(f"error: {run} is not a finished run directory (no eval.json and config.json)")
-    configs[run] = read_json(os.path.join(run, "config.json"))
+    configs[run] = read_json(os.path.join(run, CONFIG_FILE))
     env_id = configs[run]["sampler"]["env_id"]
     if env_id not in MUJOCO_V5:
       raise SystemExit(f"error: {run} trained {env_id}; --trained plays EnvPool's MuJoCo tasks: {', '.join(MUJOCO_V5)}")
@@ -280,7 +281,7 @@ def trained_parity(runs, episodes: int, name: str, stochastic: bool = False) -> 
       (g_ret, g_len), (e_ret, e_len) = (first_episodes(env_id, b, act, episodes, seed)
                                         for b, act in zip(BACKENDS, actors))
     row = dict(run=os.path.basename(os.path.normpath(run)), env_id=env_id, trained_on=config["sampler"]["env_backend"],
-               episodes=episodes, eval_json=read_json(os.path.join(run, "eval.json"))["mean_return"],
+               episodes=episodes, eval_json=read_json(os.path.join(run, EVAL_FILE))["mean_return"],
                gym_first10=g_ret[:10].mean(), gym_return=g_ret.mean(), envpool_return=e_ret.mean(),
                gym_return_std=g_ret.std(), envpool_return_std=e_ret.std(), difference=e_ret.mean() - g_ret.mean(),
                return_welch_p=welch_p(g_ret, e_ret), gym_length=g_len.mean(), envpool_length=e_len.mean())

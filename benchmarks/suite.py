@@ -31,6 +31,7 @@ RESULTS = os.path.join(BENCH, "results")
 TRAIN = os.path.join(ROOT, "launchers", "train.py")
 if ROOT not in sys.path:   # trpo_tf's config and presets (no TensorFlow), for the reuse check below
   sys.path.insert(0, ROOT)
+from trpo_tf.checkpoints import CONFIG_FILE, EVAL_FILE   # noqa: E402 (no TensorFlow)
 
 
 class RunSummary(NamedTuple):
@@ -50,7 +51,7 @@ def run_dir(preset: str, seed: int, steps: int, variant: str = "") -> str:
 
 def finished(preset: str, seed: int, steps: int, variant: str = "") -> bool:
   """Whether that run trained to the end (its final evaluation, eval.json, exists)."""
-  return os.path.exists(os.path.join(run_dir(preset, seed, steps, variant), "eval.json"))
+  return os.path.exists(os.path.join(run_dir(preset, seed, steps, variant), EVAL_FILE))
 
 
 def is_env_id(preset: str) -> bool:
@@ -75,7 +76,7 @@ def _config_of(path: str) -> Optional[dict]:
   trained read as their defaults, as a resume reads them (a new field's default keeps the old behaviour)."""
   from trpo_tf.config import ExperimentConfig
   try:
-    with open(os.path.join(path, "config.json")) as f:
+    with open(os.path.join(path, CONFIG_FILE)) as f:
       return json.loads(json.dumps(ExperimentConfig.from_dict(json.load(f)).to_dict()))
   except (OSError, ValueError, TypeError):
     return None
@@ -101,7 +102,7 @@ def equivalent_run(config: dict, runs_dir: Optional[str] = None) -> Optional[str
   mujoco = package_versions()["mujoco"]
   for name in sorted(os.listdir(runs_dir)):
     path = os.path.join(runs_dir, name)
-    if (not os.path.islink(path) and os.path.exists(os.path.join(path, "eval.json"))
+    if (not os.path.islink(path) and os.path.exists(os.path.join(path, EVAL_FILE))
         and _config_of(path) == config and not _other_physics(path, mujoco)):
       return path
   return None
@@ -190,7 +191,7 @@ def train_specs(specs: Sequence[tuple], steps: int, jobs: int = 2, fresh: bool =
 
 def summarise(preset: str, seed: int, steps: int, variant: str = "") -> RunSummary:
   path = run_dir(preset, seed, steps, variant)
-  with open(os.path.join(path, "eval.json")) as f:
+  with open(os.path.join(path, EVAL_FILE)) as f:
     ev = json.load(f)
   with open(os.path.join(path, "progress.csv")) as f:
     rows = list(csv.DictReader(f))
@@ -332,7 +333,7 @@ def recorded_rows(path: str, steps: int, variant: str = "", exclude: Sequence[st
 
 def backend_of(run: RunSummary) -> str:
   """The env backend the run sampled with, from its config.json."""
-  with open(os.path.join(run.run_dir, "config.json")) as f:
+  with open(os.path.join(run.run_dir, CONFIG_FILE)) as f:
     return json.load(f)["sampler"].get("env_backend", "gymnasium")
 
 
