@@ -149,7 +149,8 @@ PRESETS: Dict[str, dict] = {
     # 4,465 / 3,498 / 3,910 / 5,264 (seeds 0-4 4,648; ten 4,505, worst 71%); gymnasium seeds 0-4 on MuJoCo 3.17
     # 4,805 / 4,545 / 4,312 / 5,050 / 4,469 (mean 4,636, worst 88%) ("b256", "kl05", "b256gym317"; results README
     # "Twenty-third round" and "Twenty-fourth round"). On MuJoCo 4.0's Ant, which steps differently, gymnasium's
-    # ten seeds ended 3,663 ("b256gym").
+    # ten seeds ended 3,663 ("b256gym"). Growing to 16 x 384 (270 updates) ended seed 0 at 3,376 / 3,148 (EnvPool /
+    # gymnasium) against 4,360 / 4,805 ("b384", "b384gym"; results README "Twenty-sixth round").
     "ant": dict(MUJOCO_SETTINGS, env_id="Ant-v5", max_kl=0.05, cg_damping=0.8, log_std_init=-0.5,
                 obs_dims="0:27", value_hidden=(256, 256), steps_per_env_final=256),
     # [zoo] Swimmer needs a long horizon: gamma 0.9999. [here] GAE λ = 1: with λ = 0.95 seed 3 of five stayed in
@@ -171,7 +172,10 @@ PRESETS: Dict[str, dict] = {
     # stayed in the early optimum with log σ₀ = 0 (153; the batch shrinking to 1,024 left it at 149, an entropy bonus of
     # 0.01 at 150) and left it with log σ₀ 0.5 (355). Seeds 0-4 ended 358 / 363 / 355 / 358 / 351 on EnvPool (mean
     # 357 against 352) and 358 / 362 / 357 / 359 / 357 on gymnasium (mean 359 against 356); see results README
-    # "Twenty-fifth round" for held-out seeds ("ls05", "ls05gym", "kl005grow6gym", "b64gym", "ent01gym").
+    # "Twenty-fifth round" for held-out seeds ("ls05", "ls05gym", "kl005grow6gym", "b64gym", "ent01gym"). On top of
+    # it a 128-128 policy ended ten seeds per backend at 358.4 / 358.5 against 358.1 / 357.6 for ~1.5x the train time,
+    # and 40 value epochs, the batch shrinking to 1,024 and the whole-batch Fisher no higher ("ls05pi128", "ls05vep40",
+    # "ls05b64", "ls05fish100"; results README "Twenty-sixth round").
     "swimmer": dict(MUJOCO_SETTINGS, **FISHER_SUBSAMPLE, env_id="Swimmer-v5", gamma=0.9999, gae_lambda=1.0,
                     max_kl=0.005, max_kl_final_fraction=6.0, log_std_init=0.5),
     # Vine sampling (paper §5.2) on the paper's locomotion tasks: K ≈ 4 branches per state and
