@@ -31,7 +31,8 @@ RESULTS = os.path.join(BENCH, "results")
 TRAIN = os.path.join(ROOT, "launchers", "train.py")
 if ROOT not in sys.path:   # trpo_tf's config and presets (no TensorFlow), for the reuse check below
   sys.path.insert(0, ROOT)
-from trpo_tf.checkpoints import CONFIG_FILE, EVAL_FILE   # noqa: E402 (no TensorFlow)
+from trpo_tf.checkpoints import (CONFIG_FILE, EVAL_FILE, VERSIONS_FILE, RunDirectory,   # noqa: E402 (no TensorFlow)
+                                 package_versions)
 
 
 class RunSummary(NamedTuple):
@@ -86,7 +87,6 @@ def _other_physics(path: str, mujoco: Optional[str]) -> bool:
   """Whether a run's versions.json says it ran on a MuJoCo other than `mujoco` (the installed one): config.json
   does not name the simulator, and gymnasium's Ant-v5 steps differently on MuJoCo 4.0 than on 3.x. A run
   without versions.json (made before runs recorded it) cannot say, and counts as the same."""
-  from trpo_tf.checkpoints import VERSIONS_FILE, RunDirectory
   saved = RunDirectory(path).read_json(VERSIONS_FILE)   # None if missing or unreadable
   current = saved.get("current") if isinstance(saved, dict) else None
   return isinstance(current, dict) and current.get("mujoco") != mujoco
@@ -95,7 +95,6 @@ def _other_physics(path: str, mujoco: Optional[str]) -> bool:
 def equivalent_run(config: dict, runs_dir: Optional[str] = None) -> Optional[str]:
   """A finished run directory under runs_dir (default RUNS) trained with exactly `config` on the installed
   MuJoCo (None if there is none). Links are skipped: they point at runs the scan meets anyway."""
-  from trpo_tf.checkpoints import package_versions
   runs_dir = runs_dir or RUNS
   if not os.path.isdir(runs_dir):
     return None
