@@ -181,8 +181,8 @@ PRESETS: Dict[str, dict] = {
     # and the smaller late δ keeps σ from collapsing before a seed's gait is found. EnvPool seeds 0-9 ended 362.6 /
     # 361.1 / 363.3 / 364.4 / 360.1 / 364.1 / 363.8 / 361.8 / 363.3 / 364.2 (seeds 0-4 362.3, ten 362.9, worst 100.0%),
     # gymnasium seeds 0-4 364.0 / 364.5 / 362.8 / 363.8 / 364.0 (mean 363.8), against γ 0.9999 with δ to 0.03's 354.9 /
-    # 357.5 on the same host (AMD EPYC; 357.2 / 358.6 on the Intel one); over seeds 0-14 of both backends 29 of 30
-    # runs ended 359.6-364.5 and EnvPool seed 11 stayed in the early ~130 optimum (148.4), against none of the previous
+    # 357.5 on the same host (AMD EPYC; 357.2 / 358.6 on the Intel one); over EnvPool seeds 0-19 and gymnasium 0-14 34 of 35
+    # runs ended 359.0-364.5 and EnvPool seed 11 stayed in the early ~130 optimum (148.4), against none of the previous
     # preset's 26 (results README "Twenty-seventh round"). γ 0.999 with δ still growing to 0.03 left three of twenty
     # seeds in a ~325 gait (ten seeds 358.7 / 355.4), γ 0.9995 a seed at 39, γ 0.998 one at 143, and an entropy bonus
     # of 0.005 in place of the smaller δ ended ten EnvPool seeds at 362.1 and gymnasium's 0-4 at 360.1 ("g999kl3",
