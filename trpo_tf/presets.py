@@ -153,7 +153,8 @@ PRESETS: Dict[str, dict] = {
     # gymnasium) against 4,360 / 4,805 ("b384", "b384gym"; results README "Twenty-sixth round").
     "ant": dict(MUJOCO_SETTINGS, env_id="Ant-v5", max_kl=0.05, cg_damping=0.8, log_std_init=-0.5,
                 obs_dims="0:27", value_hidden=(256, 256), steps_per_env_final=256),
-    # [zoo] Swimmer needs a long horizon: gamma 0.9999 (the preset's γ until the twenty-seventh round, below). [here] GAE λ = 1: with λ = 0.95 seed 3 of five stayed in
+    # [zoo] Swimmer needs a long horizon: gamma 0.9999 (the preset's γ until the twenty-seventh round, below).
+    # [here] GAE λ = 1: with λ = 0.95 seed 3 of five stayed in
     # the ~120 optimum (357 / 356 / 354 / 122 / 353, mean 308); λ = 0.98 ended 359 / 357 / 352 / 350 / 318 (mean 347,
     # worst 88% of the target, Fisher on 25%), λ = 0.99 355 / 332 (seeds 0, 4), λ = 1 354 / 357 / 362 / 355 / 360
     # (mean 358, worst 98%; AUC 288 against 306: slower at first) (benchmarks/results/ablations/swimmer.md,
