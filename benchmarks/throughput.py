@@ -11,7 +11,8 @@ with the trainer's env id and number of envs (one core: the reference), and of
 the backend's own vector env when it is not gymnasium, (2) end-to-end training
 env-steps/s (sampling + updates, after a warm-up iteration that pays for
 tf.function tracing) with the sampling/update split, and (3) training / raw
-one-core gymnasium stepping. Targets: issue 2, ratio >= 0.75 on Hopper-v5 with
+one-core gymnasium stepping. Training and raw stepping alternate (--rounds): the
+ratio compares rates measured over the same stretch of time. Targets: issue 2, ratio >= 0.75 on Hopper-v5 with
 gymnasium; issue 12, >= 10,000 training steps/s and ratio >= 1.5 with EnvPool.
 
 A preset whose batch grows or shrinks over a run (steps_per_env_final) is measured
@@ -49,25 +50,46 @@ def cpu_seconds() -> float:
   return t.user + t.system
 
 
+class RawStepper:
+  """Random-action stepping of one vector env, in bursts: `run(seconds)` adds to its totals."""
+
+  def __init__(self, env_id: str, num_envs: int, mode: str, seed: int = 0, backend: str = "gymnasium",
+               threads: int = 1):
+    self.num_envs = num_envs
+    self.env = EnvPoolVectorEnv(env_id, num_envs, threads) if backend == "envpool" else \
+        make_vector_env(env_id, num_envs, mode)
+    self.env.reset(seed=seed)
+    space = self.env.single_action_space
+    space.seed(seed)
+    self._actions = [np.stack([space.sample() for _ in range(num_envs)]) for _ in range(64)]
+    self.steps, self.seconds, self.cpu = 0, 0.0, 0.0
+
+  def run(self, seconds: float) -> None:
+    steps, start, cpu = 0, time.perf_counter(), cpu_seconds()
+    while time.perf_counter() - start < seconds:
+      self.env.step(self._actions[(self.steps + steps) // self.num_envs % 64])
+      steps += self.num_envs
+    self.seconds += time.perf_counter() - start
+    self.cpu += cpu_seconds() - cpu
+    self.steps += steps
+
+  def rate(self) -> Tuple[float, float]:
+    """(env steps/s, CPU core-ms per 1,000 steps) over all bursts."""
+    return self.steps / self.seconds, 1e6 * self.cpu / self.steps
+
+  def close(self) -> None:
+    self.env.close()
+
+
 def raw_stepping_rate(env_id: str, num_envs: int, mode: str, seconds: float, seed: int = 0,
                       backend: str = "gymnasium", threads: int = 1) -> Tuple[float, float]:
-  """(env steps/s, CPU core-ms per 1,000 steps) of random-action stepping."""
-  if backend == "envpool":
-    env = EnvPoolVectorEnv(env_id, num_envs, threads)
-  else:
-    env = make_vector_env(env_id, num_envs, mode)
-  env.reset(seed=seed)
-  space = env.single_action_space
-  space.seed(seed)
-  actions = [np.stack([space.sample() for _ in range(num_envs)]) for _ in range(64)]
-  steps, start, cpu = 0, time.perf_counter(), cpu_seconds()
-  while time.perf_counter() - start < seconds:
-    env.step(actions[steps // num_envs % 64])
-    steps += num_envs
-  rate = steps / (time.perf_counter() - start)
-  cpu_ms = 1e6 * (cpu_seconds() - cpu) / steps
-  env.close()
-  return rate, cpu_ms
+  """(env steps/s, CPU core-ms per 1,000 steps) of random-action stepping for `seconds`."""
+  stepper = RawStepper(env_id, num_envs, mode, seed, backend, threads)
+  try:
+    stepper.run(seconds)
+    return stepper.rate()
+  finally:
+    stepper.close()
 
 
 def thread_settings(config) -> Tuple[int, int, bool]:
@@ -75,11 +97,22 @@ def thread_settings(config) -> Tuple[int, int, bool]:
   return config.run.intra_op_threads, config.run.inter_op_threads, config.run.deterministic_ops
 
 
-def measure(name: str, steps: int, raw_seconds: float, overrides: Optional[dict] = None) -> dict:
-  """Training env-steps/s (after a warm-up iteration), its split, and raw stepping of the same vector env."""
+def measure(name: str, steps: int, raw_seconds: float, overrides: Optional[dict] = None, rounds: int = 5) -> dict:
+  """Training env-steps/s (after a warm-up iteration), its split, and raw stepping of the same vector env.
+
+  The measured training is cut into `rounds` stretches, each followed by a burst of raw stepping (one-core
+  gymnasium, then the backend's own vector env, `raw_seconds / rounds` each), so that training and the raw
+  rates it is divided by see the same moments of a machine whose speed drifts (a shared host's CPU: one-core
+  MuJoCo stepping here varies by up to half within a minute). Each round ends by waiting for its last value
+  fit, which a continuous run would overlap with sampling: the wall time includes those waits
+  (`round_end_wait_s`), so the training rate errs low by at most that much. The run's δ / λ / batch schedules see one
+  window (total_steps is the whole window; a round stops the trainer at its share of it).
+  """
   base = preset(name).override(**(overrides or {}))
   sc = base.sampler
+  rounds = max(1, rounds)
   run_dir = tempfile.mkdtemp(prefix="trpo_throughput_")
+  steppers = []
   try:
     # Warm-up run directory: trace every compiled function once.
     warm = base.override(total_steps=sc.batch_size, eval_episodes=0)
@@ -88,32 +121,54 @@ def measure(name: str, steps: int, raw_seconds: float, overrides: Optional[dict]
     # Measured: continue the same trainer (compiled functions stay traced).
     trainer.config = base.override(total_steps=sc.batch_size + steps, eval_episodes=0,
                                    checkpoint_every=10 ** 9)
-    cpu = cpu_seconds()
-    result = trainer.train()
-    cpu = cpu_seconds() - cpu
+    gym_raw = RawStepper(sc.env_id, sc.num_envs, "sync")
+    steppers.append(gym_raw)
+    backend_raw = gym_raw
+    if sc.env_backend != "gymnasium" or sc.vector_mode != "sync":
+      backend_raw = RawStepper(sc.env_id, sc.num_envs, sc.vector_mode, backend=sc.env_backend, threads=sc.env_threads)
+      steppers.append(backend_raw)
+    totals = dict(wall=0.0, sample=0.0, update=0.0, value_wait=0.0, cpu=0.0, round_end_wait=0.0)
+
+    def round_end():
+      """Instead of the checkpoint a stopped trainer saves (checkpoint_every=10**9: none in the window), only
+      the wait for the value fit in flight, timed: a continuous run would overlap that fit with sampling."""
+      waited = trainer.learner.value_wait_seconds
+      trainer.learner.wait()
+      totals["round_end_wait"] += trainer.learner.value_wait_seconds - waited
+
+    trainer._checkpoint = round_end
+    for r in range(rounds):
+      stop_at = sc.batch_size + steps * (r + 1) // rounds
+      cpu = cpu_seconds()
+      result = trainer.train(should_stop=lambda stop_at=stop_at: int(trainer.env_steps.numpy()) >= stop_at)
+      totals["cpu"] += cpu_seconds() - cpu
+      for key, value in (("wall", result.wall_seconds), ("sample", result.sample_seconds),
+                         ("update", result.update_seconds), ("value_wait", result.value_wait_seconds)):
+        totals[key] += value
+      for stepper in steppers:
+        stepper.run(raw_seconds / rounds)
     trainer.close()
-    train_rate = (result.env_steps - sc.batch_size) / result.wall_seconds
-    raw_rate, raw_cpu_ms = raw_stepping_rate(sc.env_id, sc.num_envs, "sync", raw_seconds)
-    backend_rate, backend_cpu_ms = (raw_rate, raw_cpu_ms) if sc.env_backend == "gymnasium" and \
-        sc.vector_mode == "sync" else \
-        raw_stepping_rate(sc.env_id, sc.num_envs, sc.vector_mode, raw_seconds, backend=sc.env_backend,
-                          threads=sc.env_threads)
+    measured = result.env_steps - sc.batch_size
+    train_rate = measured / totals["wall"]
+    raw_rate, raw_cpu_ms = gym_raw.rate()
+    backend_rate, backend_cpu_ms = backend_raw.rate()
   finally:
+    for stepper in steppers:
+      stepper.close()
     shutil.rmtree(run_dir, ignore_errors=True)
   return dict(preset=name, env_id=sc.env_id, env_backend=sc.env_backend, env_threads=sc.env_threads,
               num_envs=sc.num_envs, batch=sc.batch_size,
               batch_final=sc.final_batch_size,
               fvp_mode=base.trpo.fvp_mode,
-              measured_steps=result.env_steps - sc.batch_size,
-              wall_s=result.wall_seconds, sample_s=result.sample_seconds, update_s=result.update_seconds,
-              value_wait_s=result.value_wait_seconds,
-              other_s=result.wall_seconds - result.sample_seconds - result.update_seconds,
+              rounds=rounds, measured_steps=measured,
+              wall_s=totals["wall"], sample_s=totals["sample"], update_s=totals["update"],
+              value_wait_s=totals["value_wait"], round_end_wait_s=totals["round_end_wait"], other_s=totals["wall"] - totals["sample"] - totals["update"],
               raw_steps_per_s=raw_rate, raw_backend_steps_per_s=backend_rate, train_steps_per_s=train_rate,
               ratio=train_rate / raw_rate,
               # What bounds the rate: cores kept busy, and the CPU work per 1,000 training steps against
               # the backend's own stepping (the simulation's share of that work).
-              cores_busy=cpu / result.wall_seconds,
-              train_cpu_ms_per_1k=1e6 * cpu / (result.env_steps - sc.batch_size),
+              cores_busy=totals["cpu"] / totals["wall"],
+              train_cpu_ms_per_1k=1e6 * totals["cpu"] / measured,
               raw_backend_cpu_ms_per_1k=backend_cpu_ms,
               minutes_per_1m=1e6 / train_rate / 60)
 
@@ -123,7 +178,11 @@ def main():
   parser.add_argument("--presets", "--preset", default="hopper",
                       help="comma-separated presets, e.g. swimmer,hopper,walker2d,halfcheetah,ant")
   parser.add_argument("--steps", type=int, default=200_000, help="measured training steps")
-  parser.add_argument("--raw_seconds", type=float, default=20.0)
+  parser.add_argument("--raw_seconds", type=float, default=20.0,
+                      help="seconds of raw stepping per vector env, over all rounds")
+  parser.add_argument("--rounds", type=int, default=5,
+                      help="alternate training and raw stepping this many times (a drifting machine speed then "
+                           "affects both sides of the ratio alike)")
   parser.add_argument("--csv", default="", help="also write the rows to this CSV file")
   parser.add_argument("--set", action="append", default=[], help="config override, e.g. fvp_mode=analytic")
   parser.add_argument("--backends", default="gymnasium", help="comma-separated env backends: gymnasium,envpool")
@@ -144,7 +203,7 @@ def main():
     for backend in args.backends.split(","):
       for label, extra in variants:
         r = dict(variant=label, **measure(name, args.steps, args.raw_seconds,
-                                          dict(parse_sets(args.set), **extra, env_backend=backend)))
+                                          dict(parse_sets(args.set), **extra, env_backend=backend), args.rounds))
         rows.append(r)
         report(r)
   if len(rows) > 1:
@@ -172,9 +231,11 @@ def report(r: dict) -> None:
     print(f"               {r['raw_backend_steps_per_s']:10.0f} env-steps/s  (random actions, "
           f"{r['env_backend']}, {r['env_threads']} threads)")
   print(f"training       {r['train_steps_per_s']:10.0f} env-steps/s  ({r['measured_steps']} steps, "
-        f"{r['wall_s']:.1f} s; 1M steps = {r['minutes_per_1m']:.1f} min)")
+        f"{r['wall_s']:.1f} s in {r['rounds']} rounds between raw-stepping bursts; "
+        f"1M steps = {r['minutes_per_1m']:.1f} min)")
   print(f"  split        sampling {r['sample_s']:.1f} s, update {r['update_s']:.1f} s (of which waiting for "
-        f"the overlapped value fit {r['value_wait_s']:.1f} s), other {r['other_s']:.1f} s")
+        f"the overlapped value fit {r['value_wait_s']:.1f} s, {r['round_end_wait_s']:.1f} s of it at round ends), "
+        f"other {r['other_s']:.1f} s")
   print(f"  CPU          {r['cores_busy']:.2f} cores busy; {r['train_cpu_ms_per_1k']:.0f} core-ms per 1,000 training "
         f"steps, of which stepping the backend alone takes {r['raw_backend_cpu_ms_per_1k']:.0f}")
   print(f"ratio          {r['ratio']:10.3f}  (training / raw one-core gymnasium stepping)", flush=True)

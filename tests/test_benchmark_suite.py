@@ -239,6 +239,25 @@ def test_throughput_measures_a_growing_batch_over_its_whole_schedule(monkeypatch
   assert (constant["batch"], constant["batch_final"]) == (32, 32)
 
 
+def test_throughput_alternates_training_rounds_with_raw_stepping(monkeypatch):
+  """The ratio's two sides are measured in alternation, so a drifting machine speed affects both alike."""
+  import throughput
+  from trpo_tf.trainer import Trainer
+  events = []
+  train, run = Trainer.train, throughput.RawStepper.run
+  monkeypatch.setattr(Trainer, "train", lambda self, *a, **k: events.append(("train", int(self.env_steps.numpy())))
+                      or train(self, *a, **k))
+  monkeypatch.setattr(throughput.RawStepper, "run", lambda self, seconds: events.append(("raw", seconds))
+                      or run(self, seconds))
+  row = throughput.measure("cartpole", steps=96, raw_seconds=0.3, rounds=3, overrides=dict(num_envs=4, steps_per_env=8))
+  # the warm-up iteration, then 3 rounds of 32 steps, each followed by a burst of raw stepping (0.3 s / 3)
+  assert [e[0] for e in events] == ["train"] + ["train", "raw"] * 3
+  assert [e[1] for e in events if e[0] == "train"] == [0, 32, 64, 96]
+  assert all(abs(e[1] - 0.1) < 1e-9 for e in events if e[0] == "raw")
+  assert row["rounds"] == 3 and row["measured_steps"] == 96
+  assert 0.0 <= row["round_end_wait_s"] <= row["value_wait_s"]
+
+
 def test_config_key_reads_what_a_run_learns_with():
   import ablation
   config = _today(seed=1)
