@@ -284,3 +284,30 @@ def test_resuming_a_run_from_an_older_version_keeps_its_progress_columns(tmp_pat
     rows = list(csv.reader(f))
   assert rows[0] == old and [r[0] for r in rows[1:]] == ["1", "2", "3"]
   assert all(len(r) == len(old) for r in rows) and rows[3][old.index("trpo/mean_kl")] == "0.01"
+
+
+def test_progress_writes_every_scalar_to_tensorboard_at_its_step(tmp_path, monkeypatch):
+  """Each non-None metric under its name at the iteration's env step, as float32 (what tf.summary.scalar
+  wrote before the reporter stopped calling TF), readable by TensorBoard's scalar loader."""
+  import types
+
+  from trpo_tf.progress import ProgressReporter
+  run = types.SimpleNamespace(path=str(tmp_path), tensorboard_dir=str(tmp_path / "tb"))
+  reporter = ProgressReporter(run, total_steps=1000, initial_steps=0, show_bar=False)
+  reported = [(100, {"trpo/mean_kl": 0.0123, "episode/return": None}),
+              (200, {"trpo/mean_kl": 0.02, "episode/return": 17.5, "value/loss_before_fit": 3.25}),
+              (300, {"trpo/mean_kl": 1e-7, "episode/return": None})]   # the first set of names again
+  for i, (steps, metrics) in enumerate(reported, start=1):
+    reporter.report(steps, i, metrics)
+  reporter.close()
+  written = set()
+  for name in os.listdir(tmp_path / "tb"):
+    for event in tf.compat.v1.train.summary_iterator(str(tmp_path / "tb" / name)):
+      written.update((event.step, v.tag, v.simple_value) for v in event.summary.value)
+  expected = {(steps, tag, float(np.float32(value))) for steps, metrics in reported
+              for tag, value in metrics.items() if value is not None}
+  assert written == expected
+  monkeypatch.syspath_prepend(os.path.join(ROOT, "benchmarks"))
+  import plot_curves   # what the curve plots read
+  steps, values = plot_curves._read_tensorboard(str(tmp_path / "tb"), "episode/return")
+  assert steps.tolist() == [200] and values.tolist() == [17.5]
