@@ -295,8 +295,8 @@ def test_progress_writes_every_scalar_to_tensorboard_at_its_step(tmp_path, monke
   run = types.SimpleNamespace(path=str(tmp_path), tensorboard_dir=str(tmp_path / "tb"))
   reporter = ProgressReporter(run, total_steps=1000, initial_steps=0, show_bar=False)
   reported = [(100, {"trpo/mean_kl": 0.0123, "episode/return": None}),
-              (200, {"trpo/mean_kl": 0.02, "episode/return": 17.5, "value/loss_before_fit": 3.25}),
-              (300, {"trpo/mean_kl": 1e-7, "episode/return": None})]   # the first set of names again
+              (200, {"trpo/mean_kl": 0.02, "episode/return": 17.5, "value/loss_before_fit": np.float32(3.25)}),
+              (300, {"trpo/mean_kl": 1e-7, "episode/return": None, "sampler/steps_per_env": 128})]   # numpy, int
   for i, (steps, metrics) in enumerate(reported, start=1):
     reporter.report(steps, i, metrics)
   reporter.close()

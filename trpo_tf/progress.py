@@ -59,11 +59,10 @@ class ProgressReporter:
     self._writer.close()
     self._csv_file.close()
 
-
   def _write_scalars(self, step: int, scalars: Dict[str, float]) -> None:
     """TensorBoard scalars through tensorboard's own event writer, not TF ops: a TF call here waits for
     TF's one inter-op thread, which the overlapped value fit holds (~55 ms per iteration on Hopper)."""
-    values = [summary_pb2.Summary.Value(tag=name, simple_value=value) for name, value in scalars.items()]
+    values = [summary_pb2.Summary.Value(tag=name, simple_value=float(value)) for name, value in scalars.items()]
     self._writer.add_event(event_pb2.Event(wall_time=time.time(), step=step,
                                            summary=summary_pb2.Summary(value=values)))
 
