@@ -13,7 +13,7 @@ INSTALL_REQUIRES = [
     "gymnasium>=1.1,<1.5",               # 1.x vector-env autoreset (NEXT_STEP) and register_envs
     "numpy>=1.26,<3",
     "absl-py>=2.1,<3",
-    "tensorboard>=2.20,<2.22",           # tf.summary (TensorFlow no longer brings it)
+    "tensorboard>=2.20,<2.22",           # its event writer (progress.py); TensorFlow no longer brings it
     "tqdm>=4.66,<5",
 ]
 

@@ -81,17 +81,6 @@ class RawStepper:
     self.env.close()
 
 
-def raw_stepping_rate(env_id: str, num_envs: int, mode: str, seconds: float, seed: int = 0,
-                      backend: str = "gymnasium", threads: int = 1) -> Tuple[float, float]:
-  """(env steps/s, CPU core-ms per 1,000 steps) of random-action stepping for `seconds`."""
-  stepper = RawStepper(env_id, num_envs, mode, seed, backend, threads)
-  try:
-    stepper.run(seconds)
-    return stepper.rate()
-  finally:
-    stepper.close()
-
-
 def thread_settings(config) -> Tuple[int, int, bool]:
   """(intra-op threads, inter-op threads, op determinism): fixed by the first Trainer of a process."""
   return config.run.intra_op_threads, config.run.inter_op_threads, config.run.deterministic_ops
