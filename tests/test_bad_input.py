@@ -16,6 +16,9 @@ from trpo_tf.sampling.envs import make_env, make_vector_env
     (["--max_kl=0"], "max_kl must be > 0"),
     (["--max_kl_final_fraction=0"], "max_kl_final_fraction must be > 0"),
     (["--gae_lambda_final=1.5"], "gae_lambda_final must be in [0, 1], or -1 for a constant gae_lambda, got 1.5"),
+    (["--gamma_final=1.5"], "gamma_final must be in (0, 1], or -1 for a constant gamma, got 1.5"),
+    (["--preset=hopper_vine", "--gamma_final=0.999"], "gamma_final schedules the single-path sampler's γ; vine's "
+     "branch returns use a constant gamma (the supported choices for vine: gamma_final=-1)"),
     (["--steps_per_env_final=0"], "steps_per_env_final must be >= 1, or -1 for a constant steps_per_env, got 0"),
     (["--num_envs=-2"], "num_envs must be >= 1"),
     (["--env_id=NoSuchEnv-v9"], "unknown environment id 'NoSuchEnv-v9'"),

@@ -1,9 +1,10 @@
-"""gae_lambda_final: GAE λ scheduled linearly in training progress, from gae_lambda to gae_lambda_final.
+"""gae_lambda_final and gamma_final: GAE λ and γ scheduled linearly in training progress, from gae_lambda
+(gamma) to gae_lambda_final (gamma_final).
 
-At progress p a step's advantages must be exactly GAE with the constant λ + (λ_final − λ)·p (checked against
-`advantages.gae` on the same values); the learner needs the progress when the schedule is on;
+At progress p a step's advantages must be exactly GAE with the constant λ + (λ_final − λ)·p (γ likewise; checked
+against `advantages.gae` on the same values); the learner needs the progress when a schedule is on;
 -1 (the default) and λ_final = λ change nothing; the native loop and the TF-Agents agent schedule over their
-run.
+run; vine, whose branch returns are discounted by the sampler, refuses a γ schedule.
 """
 
 import csv
@@ -16,11 +17,16 @@ from trpo_tf.advantages import gae
 from trpo_tf.config import ConfigError, TRPOConfig
 
 
-def _reference_advantages(value, batch, lam):
-  """GAE(0.99, lam) of the batch's valid rows with the current V, in time-major order."""
+def _reference_gae(value, batch, lam, gamma=0.99):
+  """GAE(gamma, lam) of the batch's valid rows with the current V, in time-major order: (advantages, returns)."""
   values, last = batch_values(value, batch)
-  ref = gae(batch.rewards, values, last, batch.terminated, batch.truncated, batch.valid, 0.99, lam)
-  return ref.advantages.numpy().reshape(-1)[batch.valid.reshape(-1)]
+  ref = gae(batch.rewards, values, last, batch.terminated, batch.truncated, batch.valid, gamma, lam)
+  valid = batch.valid.reshape(-1)
+  return ref.advantages.numpy().reshape(-1)[valid], ref.returns.numpy().reshape(-1)[valid]
+
+
+def _reference_advantages(value, batch, lam, gamma=0.99):
+  return _reference_gae(value, batch, lam, gamma)[0]
 
 
 @pytest.mark.parametrize("start, final, progress, lam", [
@@ -101,3 +107,67 @@ def test_the_tf_agents_agent_moves_lambda_over_total_train_iterations():
     train_iterations(agent, buffer, collect, 1)
     lams.append(float(agent._learner._gae_lambda.numpy()))
   np.testing.assert_allclose(lams, [0.8, 0.85, 0.9, 0.95], rtol=1e-6)
+
+
+@pytest.mark.parametrize("progress, gamma", [(0.0, 0.9), (0.5, 0.945), (1.0, 0.99), (3.0, 0.99), (-1.0, 0.9)])
+def test_a_scheduled_gamma_gives_the_gae_and_returns_of_its_progress(progress, gamma):
+  learner, _, value = make_learner(config=TRPOConfig(value_epochs=1, gamma=0.9, gamma_final=0.99,
+                                                     gae_lambda=0.95))
+  assert learner.config.gamma_scheduled and learner.config.needs_progress
+  batch = random_batch()
+  learner.set_progress(progress)
+  targets = learner.targets(batch)
+  advantages, returns = _reference_gae(value, batch, 0.95, gamma)
+  np.testing.assert_allclose(targets.advantages.numpy(), advantages, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(targets.returns.numpy(), returns, rtol=1e-5, atol=1e-5)
+  other = 0.99 if gamma != 0.99 else 0.9   # and γ really moves them on this batch
+  assert not np.allclose(targets.advantages.numpy(), _reference_advantages(value, batch, 0.95, other),
+                         rtol=1e-3, atol=1e-4)
+  assert learner.metrics(learner.step(batch, 0, progress=progress))["advantages/gamma"] == pytest.approx(gamma)
+
+
+def test_a_constant_gamma_ignores_the_progress_and_logs_no_gamma():
+  for config in (TRPOConfig(gamma=0.9), TRPOConfig(gamma=0.9, gamma_final=0.9)):
+    assert not config.gamma_scheduled and not config.needs_progress
+    learner, _, value = make_learner(config=config)
+    batch = random_batch()
+    learner.set_progress(0.8)
+    np.testing.assert_allclose(learner.targets(batch).advantages.numpy(),
+                               _reference_advantages(value, batch, 0.95, 0.9), rtol=1e-5, atol=1e-6)
+    assert "advantages/gamma" not in learner.metrics(learner.step(batch, 0))
+
+
+@pytest.mark.parametrize("bad", [1.5, 0.0, -0.5, float("nan")])
+def test_the_final_gamma_must_be_in_the_half_open_unit_interval_or_minus_one(bad):
+  with pytest.raises(ConfigError, match="gamma_final must be (in|a finite)"):
+    TRPOConfig(gamma_final=bad)
+
+
+def test_the_native_loop_moves_gamma_over_total_steps_and_vine_refuses_it(tmp_path):
+  """CartPole, 512 steps, γ 0.9 → 0.99: each update's γ in progress.csv is the schedule's at the env steps done
+  before its batch; the vine preset with a γ schedule is a ConfigError (the train launcher's error line is in
+  test_bad_input.py)."""
+  from tests.helpers import train_run
+  from trpo_tf.presets import preset
+  config = preset("cartpole").override(num_envs=4, steps_per_env=16, total_steps=512, eval_episodes=0,
+                                       gamma=0.9, gamma_final=0.99)
+  train_run(config, tmp_path / "run")
+  with open(tmp_path / "run" / "progress.csv") as f:
+    rows = list(csv.DictReader(f))
+  done_before = [0] + [int(r["env_steps"]) for r in rows[:-1]]
+  np.testing.assert_allclose([float(r["advantages/gamma"]) for r in rows],
+                             [0.9 + 0.09 * d / 512 for d in done_before], rtol=1e-6)
+  with pytest.raises(ConfigError, match="vine's branch returns use a constant gamma"):
+    preset("cartpole_vine").override(gamma_final=0.999)
+
+
+def test_the_tf_agents_agent_moves_gamma_over_total_train_iterations():
+  from tests.test_tf_agents import make_setup, train_iterations
+  with pytest.raises(ValueError, match="pass total_train_iterations"):
+    make_setup(discount_factor=0.9, discount_factor_final=0.99)
+  _, agent, buffer, collect = make_setup(discount_factor=0.9, discount_factor_final=0.99, total_train_iterations=4)
+  gammas = []
+  for _ in range(4):
+    train_iterations(agent, buffer, collect, 1)
+    gammas.append(float(agent._learner._gamma.numpy()))
+  np.testing.assert_allclose(gammas, [0.9, 0.9225, 0.945, 0.9675], rtol=1e-6)

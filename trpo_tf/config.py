@@ -113,6 +113,10 @@ class TRPOConfig:
       0.0, "accept a step whose surrogate gain is at least this fraction of the linear prediction "
            "(0: any improvement within the KL bound) [sb3]")
   gamma: float = _field(0.99, "discount factor γ [zoo]")
+  gamma_final: float = _field(
+      -1.0, "γ at the end of training, linear in training progress from gamma in between (single-path GAE and "
+            "value targets; the reward scaler keeps gamma): a short early horizon learns a gait fast, a longer "
+            "late one keeps falls costly once it is fast; -1: γ stays gamma [here]")
   gae_lambda: float = _field(0.95, "GAE λ: bias/variance trade-off of the advantages [zoo], [gae]")
   gae_lambda_final: float = _field(
       -1.0, "GAE λ at the end of training, linear in training progress from gae_lambda in between: a low "
@@ -141,6 +145,8 @@ class TRPOConfig:
     _check(0 < self.line_search_shrink < 1, f"line_search_shrink must be in (0, 1), got {self.line_search_shrink}")
     _check(0 <= self.line_search_accept_ratio < 1, f"line_search_accept_ratio must be in [0, 1), got {self.line_search_accept_ratio}")
     _check(0 < self.gamma <= 1, f"gamma must be in (0, 1], got {self.gamma}")
+    _check(self.gamma_final == -1 or 0 < self.gamma_final <= 1,
+           f"gamma_final must be in (0, 1], or -1 for a constant gamma, got {self.gamma_final}")
     _check(0 <= self.gae_lambda <= 1, f"gae_lambda must be in [0, 1], got {self.gae_lambda}")
     _check(self.gae_lambda_final == -1 or 0 <= self.gae_lambda_final <= 1,
            f"gae_lambda_final must be in [0, 1], or -1 for a constant gae_lambda, got {self.gae_lambda_final}")
@@ -161,9 +167,14 @@ class TRPOConfig:
     return self.gae_lambda_final != -1 and self.gae_lambda_final != self.gae_lambda
 
   @property
+  def gamma_scheduled(self) -> bool:
+    """Whether γ changes over training (gamma_final set and ≠ gamma)."""
+    return self.gamma_final != -1 and self.gamma_final != self.gamma
+
+  @property
   def needs_progress(self) -> bool:
-    """Whether an update needs the fraction of training done: δ or λ is scheduled."""
-    return self.kl_scheduled or self.lambda_scheduled
+    """Whether an update needs the fraction of training done: δ, γ or λ is scheduled."""
+    return self.kl_scheduled or self.lambda_scheduled or self.gamma_scheduled
 
   def trust_region(self, action_dims: int) -> Tuple[float, float]:
     """(δ, λ) one update uses for a policy over `action_dims` independent action components."""
@@ -325,6 +336,11 @@ class ExperimentConfig:
   network: NetworkConfig = NetworkConfig()
   sampler: SamplerConfig = SamplerConfig()
   run: RunConfig = RunConfig()
+
+  def __post_init__(self):
+    _check(not (self.trpo.gamma_scheduled and self.sampler.sampler == "vine"),
+           "gamma_final schedules the single-path sampler's γ; vine's branch returns use a constant gamma "
+           "(the supported choices for vine: gamma_final=-1)")
 
   def to_dict(self) -> Dict[str, Dict[str, Any]]:
     return dataclasses.asdict(self)

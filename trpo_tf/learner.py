@@ -71,8 +71,10 @@ class TRPOLearner:
     self._pending = None    # the overlapped fit in flight
     self._finished = None   # its info once finished, until the next step reports it
     self._values = tf.function(value_net, reduce_retracing=True)
-    # GAE λ under config.gae_lambda_final (set_progress); the compiled targets read it at each call.
+    # GAE λ and γ under config.gae_lambda_final / gamma_final (set_progress); the compiled targets read them
+    # at each call.
     self._gae_lambda = tf.Variable(config.gae_lambda, trainable=False, dtype=tf.float64, name="gae_lambda")
+    self._gamma = tf.Variable(config.gamma, trainable=False, dtype=tf.float64, name="gamma")
     self._targets = tf.function(self._targets_impl, reduce_retracing=True)
     normalizer = getattr(policy, "normalizer", None)   # TF-Agents networks have none; images pass through
     self._update_normalizer = None if normalizer is None or not normalizer.enabled else \
@@ -87,13 +89,13 @@ class TRPOLearner:
   def step(self, batch: Batch, iteration, progress=None) -> StepInfo:
     """One TRPO iteration on `batch`; `iteration` seeds the Fisher subsample and the fit's shuffles.
 
-    `progress` (the fraction of training done before this batch) sets δ and GAE λ when the config
-    schedules them (max_kl_final_fraction ≠ 1, gae_lambda_final), and is required then.
+    `progress` (the fraction of training done before this batch) sets δ, γ and GAE λ when the config
+    schedules them (max_kl_final_fraction ≠ 1, gamma_final, gae_lambda_final), and is required then.
     """
     if self.config.needs_progress:
       if progress is None:
-        raise ValueError("max_kl_final_fraction ≠ 1 or gae_lambda_final schedules δ or λ over training: "
-                         "step() needs the training progress")
+        raise ValueError("max_kl_final_fraction ≠ 1, gamma_final or gae_lambda_final schedules δ, γ or λ over "
+                         "training: step() needs the training progress")
       self.set_progress(progress)
     self.wait()
     fit_info, self._finished = self._finished, None
@@ -117,12 +119,14 @@ class TRPOLearner:
     return StepInfo(trpo_info, fit_info, targets.explained_variance, vine_info, normalizer_kl)
 
   def set_progress(self, progress) -> None:
-    """Sets the scheduled δ and λ for the next steps from the fraction of training done (clipped to [0, 1])."""
+    """Sets the scheduled δ, γ and λ for the next steps from the fraction of training done (clipped to [0, 1])."""
     if self.config.kl_scheduled:
       self.updater.set_progress(progress)
     if self.config.lambda_scheduled:
       self._gae_lambda.assign(linear_schedule(self.config.gae_lambda, self.config.gae_lambda_final, progress,
                                               tf.float64))
+    if self.config.gamma_scheduled:
+      self._gamma.assign(linear_schedule(self.config.gamma, self.config.gamma_final, progress, tf.float64))
 
   def targets(self, batch: Batch) -> Targets:
     """V on every row, GAE, and the valid rows' (obs, actions, advantages, returns)."""
@@ -149,6 +153,8 @@ class TRPOLearner:
     out["value/explained_variance"] = float(info.explained_variance)
     if self.config.lambda_scheduled:
       out["advantages/gae_lambda"] = float(self._gae_lambda.numpy())
+    if self.config.gamma_scheduled:
+      out["advantages/gamma"] = float(self._gamma.numpy())
     if info.normalizer_kl is not None:
       out["policy/normalizer_kl"] = float(info.normalizer_kl)
     if info.vine is not None:
@@ -180,14 +186,15 @@ class TRPOLearner:
     flat_obs = tf.reshape(obs, [-1] + obs.shape[2:].as_list())   # static feature shape for the networks
     values_all = tf.cast(self.value_net(tf.concat([flat_obs, last_obs], 0)), tf.float64)
     values, last_values = tf.reshape(values_all[:t * n], shape), values_all[t * n:]
-    # A constant λ keeps the graph it always had.
+    # A constant λ or γ keeps the graph it always had.
     lam = self._gae_lambda if self.config.lambda_scheduled else self.config.gae_lambda
-    result = gae(rewards, values, last_values, terminated, truncated, valid, self.config.gamma, lam)
+    gamma = self._gamma if self.config.gamma_scheduled else self.config.gamma
+    result = gae(rewards, values, last_values, terminated, truncated, valid, gamma, lam)
     mask = tf.reshape(tf.cast(valid, tf.bool), [-1])
     flat_actions = tf.reshape(actions, [-1] + actions.shape[2:].as_list())
     if self.config.value_targets == "returns":   # λ = 1: the discounted return, V only where a segment was cut
       result = result._replace(returns=gae(rewards, values, last_values, terminated, truncated, valid,
-                                           self.config.gamma, 1.0).returns)
+                                           gamma, 1.0).returns)
     returns = tf.boolean_mask(tf.reshape(result.returns, [-1]), mask)
     predicted = tf.boolean_mask(tf.reshape(values, [-1]), mask)
     return Targets(obs=tf.boolean_mask(flat_obs, mask), actions=tf.boolean_mask(flat_actions, mask),

@@ -18,7 +18,8 @@ CSV_COLUMNS = ("iteration", "env_steps", "wall_seconds", "episode/return", "epis
                "value/loss_before_fit", "value/explained_variance", "time/sample_seconds",
                "time/update_seconds", "policy/normalizer_kl", "sampler/worker_restarts",   # Ray only
                "advantages/gae_lambda",   # only with a scheduled λ (gae_lambda_final)
-               "sampler/steps_per_env")   # only with a scheduled batch (steps_per_env_final)
+               "sampler/steps_per_env",   # only with a scheduled batch (steps_per_env_final)
+               "advantages/gamma")        # only with a scheduled γ (gamma_final)
 
 
 class ProgressReporter:

@@ -40,7 +40,7 @@ _KEYWORDS = {"max_kl": "max_kl", "max_kl_final_fraction": "max_kl_final_fraction
              "fisher_subsample": "fisher_subsample", "fvp_mode": "fvp_mode",
              "line_search_backtracks": "line_search_backtracks", "line_search_shrink": "line_search_shrink",
              "line_search_accept_ratio": "line_search_accept_ratio", "discount_factor": "gamma",
-             "gae_lambda": "gae_lambda", "gae_lambda_final": "gae_lambda_final",
+             "discount_factor_final": "gamma_final", "gae_lambda": "gae_lambda", "gae_lambda_final": "gae_lambda_final",
              "normalize_advantages": "normalize_advantages", "value_learning_rate": "value_learning_rate",
              "value_epochs": "value_epochs", "value_minibatch": "value_minibatch",
              "value_targets": "value_targets", "entropy_regularization": "entropy_coef"}
@@ -72,7 +72,7 @@ class TRPOAgent(tf_agent.TFAgent):
 
   Hyperparameters come as keywords (defaults: TRPOConfig's) or as one
   `config=TRPOConfig(...)`, keywords overriding it. A scheduled δ
-  (max_kl_final_fraction ≠ 1) or GAE λ (gae_lambda_final) runs over
+  (max_kl_final_fraction ≠ 1), γ (discount_factor_final) or GAE λ (gae_lambda_final) runs over
   `total_train_iterations` calls of `train`, counted by `train_step_counter`. Sample weights are not
   supported: `train`/`loss` with `weights` raise ValueError (a weighted TRPO
   would need weighted KL constraints, not only a weighted loss).
@@ -84,8 +84,8 @@ class TRPOAgent(tf_agent.TFAgent):
                cg_damping: Optional[float] = None, kl_per_action_dim: Optional[bool] = None,
                fisher_subsample: Optional[float] = None, fvp_mode: Optional[str] = None, line_search_backtracks: Optional[int] = None,
                line_search_shrink: Optional[float] = None, line_search_accept_ratio: Optional[float] = None,
-               discount_factor: Optional[float] = None, gae_lambda: Optional[float] = None,
-               gae_lambda_final: Optional[float] = None,
+               discount_factor: Optional[float] = None, discount_factor_final: Optional[float] = None,
+               gae_lambda: Optional[float] = None, gae_lambda_final: Optional[float] = None,
                normalize_advantages: Optional[bool] = None,
                value_learning_rate: Optional[float] = None, value_epochs: Optional[int] = None,
                value_minibatch: Optional[int] = None, value_targets: Optional[str] = None,
@@ -97,14 +97,16 @@ class TRPOAgent(tf_agent.TFAgent):
                     fisher_subsample=fisher_subsample,
                     fvp_mode=fvp_mode, line_search_backtracks=line_search_backtracks,
                     line_search_shrink=line_search_shrink, line_search_accept_ratio=line_search_accept_ratio,
-                    discount_factor=discount_factor, gae_lambda=gae_lambda, gae_lambda_final=gae_lambda_final,
+                    discount_factor=discount_factor, discount_factor_final=discount_factor_final,
+                    gae_lambda=gae_lambda, gae_lambda_final=gae_lambda_final,
                     normalize_advantages=normalize_advantages, value_learning_rate=value_learning_rate,
                     value_epochs=value_epochs, value_minibatch=value_minibatch, value_targets=value_targets,
                     entropy_regularization=entropy_regularization)
     self._config = dataclasses.replace(config or TRPOConfig(), **{
         _KEYWORDS[k]: v for k, v in keywords.items() if v is not None})
     if self._config.needs_progress and not (total_train_iterations or 0) >= 1:
-      raise ValueError("max_kl_final_fraction ≠ 1 or gae_lambda_final schedules δ or λ over training: pass "
+      raise ValueError("max_kl_final_fraction ≠ 1, discount_factor_final or gae_lambda_final schedules δ, γ or λ "
+                       "over training: pass "
                        "total_train_iterations (>= 1), "
                        f"the number of train() calls it spans, got {total_train_iterations!r}")
     self._total_train_iterations = total_train_iterations
