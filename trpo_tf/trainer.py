@@ -169,8 +169,9 @@ class Trainer:
     return int(self.iteration.numpy())
 
   def _progress(self) -> float:
-    """The fraction of training done before the batch being learned from: what schedules δ, λ and the batch
-    (TRPOConfig.max_kl_final_fraction, gae_lambda_final; SamplerConfig.steps_per_env_final). A resumed run with a larger total_steps stretches the schedule."""
+    """The fraction of training done before the batch being learned from: what schedules δ, γ, λ and the batch
+    (TRPOConfig.max_kl_final_fraction, gamma_final, gae_lambda_final; SamplerConfig.steps_per_env_final). A resumed
+    run with a larger total_steps stretches the schedule."""
     return self._steps() / self.config.run.total_steps
 
   def _steps_per_env(self) -> int:
