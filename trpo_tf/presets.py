@@ -155,7 +155,8 @@ PRESETS: Dict[str, dict] = {
     # "Twenty-third round" and "Twenty-fourth round"). On MuJoCo 4.0's Ant, which steps differently, gymnasium's
     # ten seeds ended 3,663 ("b256gym"). Growing to 16 x 384 (270 updates) ended seed 0 at 3,376 / 3,148 (EnvPool /
     # gymnasium) against 4,360 / 4,805 ("b384", "b384gym"; results README "Twenty-sixth round"). On the AVX-512 AMD
-    # host seeds 0-4 ended 3,957 (81%, worst 67%; "presetamd", results README "Twenty-ninth round").
+    # host seeds 0-9 ended 4,013 / 5,083 / 3,288 / 3,885 / 3,514 / 5,226 / 4,137 / 3,785 / 5,007 / 4,268 (4,221, 86%,
+    # worst 67%; "presetamd", results README "Twenty-ninth round").
     "ant": dict(MUJOCO_SETTINGS, env_id="Ant-v5", max_kl=0.05, cg_damping=0.8, log_std_init=-0.5,
                 obs_dims="0:27", value_hidden=(256, 256), steps_per_env_final=256),
     # [zoo] Swimmer needs a long horizon: gamma 0.9999 (the preset's γ until the twenty-seventh round, below).
