@@ -70,19 +70,36 @@ def test_the_learner_needs_the_progress_when_lambda_is_scheduled():
   assert float(learner.updater._max_kl_scale.numpy()) == 1.0   # δ is not scheduled
 
 
-def test_the_native_loop_moves_lambda_over_total_steps(tmp_path):
-  """CartPole, 512 steps in batches of ≤ 64 (autoreset rows do not count), λ 0.8 → 1: each update's λ, logged
-  in progress.csv, is the schedule's at the env steps done before its batch."""
+def _logged_schedule(run_dir, column, **overrides):
+  """Trains CartPole for 512 steps in batches of ≤ 64 (autoreset rows do not count) with `overrides`; returns
+  `column` of each update's progress.csv row and the env steps done before its batch."""
   from tests.helpers import train_run
   from trpo_tf.presets import preset
-  config = preset("cartpole").override(num_envs=4, steps_per_env=16, total_steps=512, eval_episodes=0,
-                                       gae_lambda=0.8, gae_lambda_final=1.0)
-  train_run(config, tmp_path / "run")
-  with open(tmp_path / "run" / "progress.csv") as f:
+  config = preset("cartpole").override(num_envs=4, steps_per_env=16, total_steps=512, eval_episodes=0, **overrides)
+  train_run(config, run_dir)
+  with open(run_dir / "progress.csv") as f:
     rows = list(csv.DictReader(f))
-  done_before = [0] + [int(r["env_steps"]) for r in rows[:-1]]
-  lams = [float(r["advantages/gae_lambda"]) for r in rows]
-  assert len(rows) >= 8
+  return [float(r[column]) for r in rows], [0] + [int(r["env_steps"]) for r in rows[:-1]]
+
+
+def _agent_schedule(read, **kwargs):
+  """The TF-Agents agent with a schedule in `kwargs` refuses to start without total_train_iterations; with 4,
+  `read(learner)` after each of 4 compiled train() calls."""
+  from tests.test_tf_agents import make_setup, train_iterations
+  with pytest.raises(ValueError, match="pass total_train_iterations"):
+    make_setup(**kwargs)
+  _, agent, buffer, collect = make_setup(total_train_iterations=4, **kwargs)
+  values = []
+  for _ in range(4):
+    train_iterations(agent, buffer, collect, 1)
+    values.append(read(agent._learner))
+  return values
+
+
+def test_the_native_loop_moves_lambda_over_total_steps(tmp_path):
+  """λ 0.8 → 1: each update's λ, logged in progress.csv, is the schedule's at the env steps done before its batch."""
+  lams, done_before = _logged_schedule(tmp_path / "run", "advantages/gae_lambda", gae_lambda=0.8, gae_lambda_final=1.0)
+  assert len(lams) >= 8
   np.testing.assert_allclose(lams, [0.8 + 0.2 * d / 512 for d in done_before], rtol=1e-6)
   assert lams[0] == pytest.approx(0.8) and lams[-1] > 0.95
 
@@ -98,14 +115,7 @@ def test_the_train_launcher_takes_the_flag():
 
 def test_the_tf_agents_agent_moves_lambda_over_total_train_iterations():
   """λ 0.8 → 1 over 4 compiled train() calls: the last call's λ is the schedule's at its count (3 of 4)."""
-  from tests.test_tf_agents import make_setup, train_iterations
-  with pytest.raises(ValueError, match="pass total_train_iterations"):
-    make_setup(gae_lambda=0.8, gae_lambda_final=1.0)
-  _, agent, buffer, collect = make_setup(gae_lambda=0.8, gae_lambda_final=1.0, total_train_iterations=4)
-  lams = []
-  for _ in range(4):
-    train_iterations(agent, buffer, collect, 1)
-    lams.append(float(agent._learner._gae_lambda.numpy()))
+  lams = _agent_schedule(lambda learner: float(learner._gae_lambda.numpy()), gae_lambda=0.8, gae_lambda_final=1.0)
   np.testing.assert_allclose(lams, [0.8, 0.85, 0.9, 0.95], rtol=1e-6)
 
 
@@ -147,27 +157,14 @@ def test_the_native_loop_moves_gamma_over_total_steps_and_vine_refuses_it(tmp_pa
   """CartPole, 512 steps, γ 0.9 → 0.99: each update's γ in progress.csv is the schedule's at the env steps done
   before its batch; the vine preset with a γ schedule is a ConfigError (the train launcher's error line is in
   test_bad_input.py)."""
-  from tests.helpers import train_run
   from trpo_tf.presets import preset
-  config = preset("cartpole").override(num_envs=4, steps_per_env=16, total_steps=512, eval_episodes=0,
-                                       gamma=0.9, gamma_final=0.99)
-  train_run(config, tmp_path / "run")
-  with open(tmp_path / "run" / "progress.csv") as f:
-    rows = list(csv.DictReader(f))
-  done_before = [0] + [int(r["env_steps"]) for r in rows[:-1]]
-  np.testing.assert_allclose([float(r["advantages/gamma"]) for r in rows],
-                             [0.9 + 0.09 * d / 512 for d in done_before], rtol=1e-6)
+  gammas, done_before = _logged_schedule(tmp_path / "run", "advantages/gamma", gamma=0.9, gamma_final=0.99)
+  np.testing.assert_allclose(gammas, [0.9 + 0.09 * d / 512 for d in done_before], rtol=1e-6)
   with pytest.raises(ConfigError, match="vine's branch returns use a constant gamma"):
     preset("cartpole_vine").override(gamma_final=0.999)
 
 
 def test_the_tf_agents_agent_moves_gamma_over_total_train_iterations():
-  from tests.test_tf_agents import make_setup, train_iterations
-  with pytest.raises(ValueError, match="pass total_train_iterations"):
-    make_setup(discount_factor=0.9, discount_factor_final=0.99)
-  _, agent, buffer, collect = make_setup(discount_factor=0.9, discount_factor_final=0.99, total_train_iterations=4)
-  gammas = []
-  for _ in range(4):
-    train_iterations(agent, buffer, collect, 1)
-    gammas.append(float(agent._learner._gamma.numpy()))
+  gammas = _agent_schedule(lambda learner: float(learner._gamma.numpy()), discount_factor=0.9,
+                           discount_factor_final=0.99)
   np.testing.assert_allclose(gammas, [0.9, 0.9225, 0.945, 0.9675], rtol=1e-6)
