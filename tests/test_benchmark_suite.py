@@ -271,7 +271,8 @@ def test_config_key_reads_what_a_run_learns_with():
   assert ablation.config_key(_outdated()) != ablation.config_key(config)
 
 
-def test_a_recorded_row_of_an_older_config_becomes_its_own_variant(tmp_path, monkeypatch):
+def _ablation_tables(tmp_path, monkeypatch, rows):
+  """A hopper ablation CSV (header + rows) whose configs.json knows today's and the outdated config; → (now, then)."""
   import ablation
   monkeypatch.setattr(ablation, "RESULTS", str(tmp_path))
   (tmp_path / "ablations").mkdir()
@@ -280,10 +281,17 @@ def test_a_recorded_row_of_an_older_config_becomes_its_own_variant(tmp_path, mon
       {now: ablation.learning_config(_today()), then: ablation.learning_config(_outdated())}))
   (tmp_path / "ablations" / "hopper.csv").write_text(
       "variant,flags,seed,eval_mean_return,auc_train_return,train_seconds,config\n"
-      f"preset,,0,3600.0,2500.0,100,{now}\n"
-      f"preset,,1,1200.0,900.0,100,{then}\n"
-      "preset,,2,3000.0,2000.0,100,\n"          # recorded before keys existed: kept as it is
-      f"other,--max_kl=0.02,0,3300.0,2400.0,100,{then}\n")   # a variant not named today: kept as it is
+      + "".join(row.format(now=now, then=then) + "\n" for row in rows))
+  return now, then
+
+
+def test_a_recorded_row_of_an_older_config_becomes_its_own_variant(tmp_path, monkeypatch):
+  import ablation
+  now, then = _ablation_tables(tmp_path, monkeypatch, [
+      "preset,,0,3600.0,2500.0,100,{now}",
+      "preset,,1,1200.0,900.0,100,{then}",
+      "preset,,2,3000.0,2000.0,100,",                 # recorded before keys existed: kept as it is
+      "other,--max_kl=0.02,0,3300.0,2400.0,100,{then}"])   # a variant not named today: kept as it is
   rows = ablation.recorded_rows("hopper", {"preset": now})
   assert sorted(rows) == [("other", 0), ("preset", 0), ("preset", 2), (f"preset@{then}", 1)]
   assert rows[f"preset@{then}", 1].flags == "(recorded with gamma=0.5)"
@@ -545,3 +553,30 @@ def test_share_of_target_never_rounds_a_miss_up_to_100_percent():
   assert share_of_target(360, 360) == "100%"
   assert share_of_target(352.4, 360) == "98%" and share_of_target(5620, 4500) == "125%"
   assert share_of_target(1.0, None) == ""
+
+
+def test_preset_pool_chance_met_by_hand():
+  """Five draws from {1.5 t, 0.5 t} (0.5 t under 60%): met iff no low draw, 0.9^5; from {t+100, t-100} equally:
+  the mean reaches t iff three or more draws are high, 16/32."""
+  import preset_pool
+  t = 1000.0
+  assert preset_pool.chance_met([1.5 * t] * 9 + [0.5 * t], t) == pytest.approx(0.9 ** 5, abs=0.005)
+  assert preset_pool.chance_met([t + 100, t - 100], t) == pytest.approx(0.5, abs=0.005)
+  assert preset_pool.chance_met([t] * 3, t) == 1.0 and preset_pool.chance_met([t - 1] * 3, t) == 0.0
+
+
+def test_preset_pool_counts_todays_config_once_per_run(tmp_path, monkeypatch):
+  """Rows of today's key pool across variant names; a run recorded under two names counts once; another key, an
+  excluded variant (other physics) and a row recorded before keys stay out."""
+  import preset_pool
+  now, _ = _ablation_tables(tmp_path, monkeypatch, [
+      "preset,,0,3600.0,2500.0,100,{now}",
+      "anneal,--x,0,3600.0,2500.0,100,{now}",        # the same run under a second name
+      "presetamd,--y,0,3100.0,2400.0,100,{now}",     # seed 0 again on another host: another run
+      "preset,,1,1200.0,900.0,100,{then}",
+      "oldphysics,,2,900.0,900.0,100,{now}",
+      "preset,,3,3000.0,2000.0,100,"])
+  assert sorted(preset_pool.pooled_returns("hopper", now, exclude=("oldphysics",))) == [3100.0, 3600.0]
+  p = preset_pool.pool([3100.0, 3600.0], 3600.0)
+  assert (p.runs, p.mean, p.worst, p.under_worst_share) == (2, 3350.0, 3100.0, 0)
+  assert p.std_error == pytest.approx(250.0)
