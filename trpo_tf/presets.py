@@ -106,7 +106,8 @@ PRESETS: Dict[str, dict] = {
     # "b4096gym"). On the AVX-512 AMD host this preset ended forty EnvPool runs at 4,379 (89%, none under 66%):
     # seeds 0-19 4,274, the same seeds with TF's oneDNN kernels off (other round-off) 4,483; its ten-seed means there
     # span 4,110-4,684 by round-off alone, so the Intel host's 4,807 (seeds 0-4 chose the preset; held-out 5-9 4,662)
-    # does not show a host effect, and the target is met by a favourable draw only (results README "Thirtieth round").
+    # shows at most a small host effect, and the target is met by a favourable draw only (results README "Thirtieth
+    # round"; over every run of this config on both hosts 4,464, 91%: benchmarks/preset_pool.py).
     # There δ 0.09 annealed ended twenty runs at 4,531 against the preset's 4,397 on the same seeds (no difference),
     # δ 0.12 (seeds 0-4) 3,950, γ 0.99 → 0.998 over the run (gamma_final) 4,606 / gymnasium 4,043 and the growing
     # batch of Ant (seeds 0-4) 4,726 with a seed falling (1,765): none adopted ("presetamd", "nodnnamd", "kl09amd",
