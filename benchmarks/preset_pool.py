@@ -70,7 +70,7 @@ def table(rows: List[tuple]) -> str:
   for task, backend, p in rows:
     t = TARGETS[task]
     lines.append(f"| {task} | {backend} | {p.runs} | {table_number(p.mean)} ({share_of_target(p.mean, t)}) | "
-                 f"{table_number(p.std_error, t)} | {table_number(p.worst, t)} ({share_of_target(p.worst, t)}) | "
+                 f"{table_number(p.std_error, t) if p.runs > 1 else '–'} | {table_number(p.worst, t)} ({share_of_target(p.worst, t)}) | "
                  f"{p.under_worst_share} | {p.chance_met:.2f} |")
   return "\n".join(lines) + "\n"
 
