@@ -14,12 +14,12 @@ the pool meet issue 13's target (mean >= target, every run >= 60% of it), by res
 import argparse
 import os
 import sys
-from typing import List, NamedTuple, Sequence
+from typing import List, NamedTuple, Sequence, Tuple
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ablation import config_key, current_config, recorded_rows
+from ablation import config_key, current_config, mean_and_error, recorded_rows
 from mujoco_suite import TARGETS, share_of_target, table_number
 from suite import RESULTS
 
@@ -33,7 +33,6 @@ SEEDS_PER_DRAW = 5     # issue 13: the mean over seeds 0-4
 class Pool(NamedTuple):
   runs: int
   mean: float
-  std_error: float
   worst: float
   under_worst_share: int
   chance_met: float    # a five-run draw meets both targets
@@ -59,18 +58,17 @@ def chance_met(returns: Sequence[float], target: float, draws: int = 100_000, se
 
 def pool(returns: Sequence[float], target: float) -> Pool:
   r = np.asarray(returns, float)
-  std_error = float(r.std(ddof=1) / np.sqrt(len(r))) if len(r) > 1 else float("nan")
-  return Pool(len(r), float(r.mean()), std_error, float(r.min()), int(np.sum(r < WORST_SHARE * target)),
-              chance_met(r, target))
+  return Pool(len(r), float(r.mean()), float(r.min()), int(np.sum(r < WORST_SHARE * target)), chance_met(r, target))
 
 
-def table(rows: List[tuple]) -> str:
-  lines = ["| task | backend | runs | mean (vs target) | s.e. | worst run (vs target) | runs under 60% | "
-           "P(five runs meet both targets) |", "|---|---|---:|---:|---:|---:|---:|---:|"]
-  for task, backend, p in rows:
-    t = TARGETS[task]
-    lines.append(f"| {task} | {backend} | {p.runs} | {table_number(p.mean)} ({share_of_target(p.mean, t)}) | "
-                 f"{table_number(p.std_error, t) if p.runs > 1 else '–'} | {table_number(p.worst, t)} ({share_of_target(p.worst, t)}) | "
+def table(rows: List[Tuple[str, str, Sequence[float]]]) -> str:
+  """The markdown table of (task, backend, pooled returns) rows; mean ± standard error as the ablation tables show it."""
+  lines = ["| task | backend | runs | mean ± s.e. (vs target) | worst run (vs target) | runs under 60% | "
+           "P(five runs meet both targets) |", "|---|---|---:|---:|---:|---:|---:|"]
+  for task, backend, returns in rows:
+    t, p = TARGETS[task], pool(returns, TARGETS[task])
+    lines.append(f"| {task} | {backend} | {p.runs} | {mean_and_error(np.asarray(returns, float), t)} "
+                 f"({share_of_target(p.mean, t)}) | {table_number(p.worst, t)} ({share_of_target(p.worst, t)}) | "
                  f"{p.under_worst_share} | {p.chance_met:.2f} |")
   return "\n".join(lines) + "\n"
 
@@ -87,7 +85,7 @@ def main():
       key = config_key(current_config(task, [f"--env_backend={backend}"]))
       returns = pooled_returns(task, key, OTHER_PHYSICS.get(task, ()))
       if returns:
-        rows.append((task, backend, pool(returns, TARGETS[task])))
+        rows.append((task, backend, returns))
       else:
         print(f"{task} on {backend}: no recorded run of today's config")
   text = ("# Each MuJoCo preset at 1M steps, every recorded run of its current config pooled\n\n"

@@ -579,4 +579,4 @@ def test_preset_pool_counts_todays_config_once_per_run(tmp_path, monkeypatch):
   assert sorted(preset_pool.pooled_returns("hopper", now, exclude=("oldphysics",))) == [3100.0, 3600.0]
   p = preset_pool.pool([3100.0, 3600.0], 3600.0)
   assert (p.runs, p.mean, p.worst, p.under_worst_share) == (2, 3350.0, 3100.0, 0)
-  assert p.std_error == pytest.approx(250.0)
+  assert "| 3,350 ± 250 (93%) | 3,100 (86%) |" in preset_pool.table([("hopper", "envpool", [3100.0, 3600.0])])
