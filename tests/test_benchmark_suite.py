@@ -5,6 +5,7 @@ import json
 import os
 import sys
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
@@ -580,3 +581,48 @@ def test_preset_pool_counts_todays_config_once_per_run(tmp_path, monkeypatch):
   p = preset_pool.pool([3100.0, 3600.0], 3600.0)
   assert (p.runs, p.mean, p.worst, p.under_worst_share) == (2, 3350.0, 3100.0, 0)
   assert "| 3,350 ± 250 (93%) | 3,100 (86%) |" in preset_pool.table([("hopper", "envpool", [3100.0, 3600.0])])
+
+
+def _fake_run(root, name, rows, final):
+  """A run directory with a progress.csv of (iteration, env_steps, episode/return_recent20) rows and an eval.json."""
+  run = root / name
+  run.mkdir()
+  with open(run / "progress.csv", "w", newline="") as f:
+    writer = csv.writer(f)
+    writer.writerow(["iteration", "env_steps", "episode/return_recent20"])
+    writer.writerows(rows)
+  (run / "eval.json").write_text(json.dumps({"mean_return": final}))
+  return str(run)
+
+
+def test_learning_pace_by_hand(tmp_path):
+  """Ten iterations of 100 steps: fifth k holds iterations 2k+1 and 2k+2 (an iteration counts in the fifth its steps
+  end in). Run a climbs 10 a step, run b is flat at 50 but for a last-fifth dip to 40, run c climbs 20 a step."""
+  import learning_pace
+  a = _fake_run(tmp_path, "a", [(i, 100 * i, 10 * i) for i in range(1, 11)], 100.0)
+  b = _fake_run(tmp_path, "b", [(i, 100 * i, 40 if i > 8 else 50) for i in range(1, 11)], 0.0)
+  c = _fake_run(tmp_path, "c", [(i, 100 * i, 20 * i) for i in range(1, 11)], 200.0)
+  np.testing.assert_allclose(learning_pace.run_pace(a).fifths, [15, 35, 55, 75, 95])
+  np.testing.assert_allclose(learning_pace.run_pace(b).fifths, [50, 50, 50, 50, 40])
+  g = learning_pace.group_pace([learning_pace.run_pace(d) for d in (a, b, c)])
+  assert (g.runs, g.final_eval, g.gaining) == (3, 100.0, 2)
+  assert g.late_gain == pytest.approx((20 - 10 + 40) / 3)
+  np.testing.assert_allclose(g.fifths, [(15 + 50 + 30) / 3, (35 + 50 + 70) / 3, (55 + 50 + 110) / 3,
+                                        (75 + 50 + 150) / 3, (95 + 40 + 190) / 3])
+  # the final evaluations 100 / 0 / 200 against the first fifth's 15 / 50 / 30: r by hand
+  x, y = np.array([15.0, 50, 30]), np.array([100.0, 0, 200])
+  r = np.sum((x - x.mean()) * (y - y.mean())) / np.sqrt(np.sum((x - x.mean()) ** 2) * np.sum((y - y.mean()) ** 2))
+  assert g.correlation[0] == pytest.approx(r)
+  assert "| climb | 3 | 100 | 32 / 52 / 72 / 92 / 108 | 2 of 3 | +17 |" in learning_pace.table({"climb": g})
+
+
+def test_learning_pace_refuses_a_glob_with_no_finished_run_in_one_line(tmp_path):
+  import subprocess
+  (tmp_path / "unfinished").mkdir()
+  script = os.path.join(os.path.dirname(suite.__file__), "learning_pace.py")
+  done = subprocess.run([sys.executable, script, "--group", f"w={tmp_path}/*", "--md", str(tmp_path / "out.md")],
+                        capture_output=True, text=True, timeout=120)
+  assert done.returncode != 0
+  last = done.stderr.strip().splitlines()[-1]
+  assert last.startswith("error: ") and "no finished run directory" in last
+  assert os.listdir(tmp_path) == ["unfinished"]
