@@ -116,7 +116,8 @@ PRESETS: Dict[str, dict] = {
     # last three fifths of the run) and ended twenty oneDNN-on runs at 4,701 but ten oneDNN-off ones at 4,097
     # (deterministic policies falling in 8 and 10 of 10 episodes, one run at 42%): thirty runs 4,500 against the
     # preset's forty 4,379 (p = 0.48). The growing batch over fifteen runs: 4,538, a run at 36% ("anneal03amd",
-    # "anneal03nodnnamd", "grow256amd"; results README "Thirty-first round"). Neither adopted.
+    # "anneal03nodnnamd", "grow256amd"; results README "Thirty-first round"). Neither adopted, nor Ant's 256-256 value
+    # network (ten runs 4,346; "vf256amd").
     "walker2d": dict(MUJOCO_SETTINGS, **annealed_trust_region(6), env_id="Walker2d-v5", gamma=0.993,
                      log_std_init=-0.25),
     # [here] log σ starts at −0.5 (σ₀ ≈ 0.61): with σ₀ = 1 one seed in five ran on its back (seeds 0-4: 4,135 / 4,154
