@@ -583,7 +583,7 @@ def test_preset_pool_counts_todays_config_once_per_run(tmp_path, monkeypatch):
   assert "| 3,350 ± 250 (93%) | 3,100 (86%) |" in preset_pool.table([("hopper", "envpool", [3100.0, 3600.0])])
 
 
-def _fake_run(root, name, rows, final):
+def _pace_run(root, name, rows, final):
   """A run directory with a progress.csv of (iteration, env_steps, episode/return_recent20) rows and an eval.json."""
   run = root / name
   run.mkdir()
@@ -599,9 +599,9 @@ def test_learning_pace_by_hand(tmp_path):
   """Ten iterations of 100 steps: fifth k holds iterations 2k+1 and 2k+2 (an iteration counts in the fifth its steps
   end in). Run a climbs 10 a step, run b is flat at 50 but for a last-fifth dip to 40, run c climbs 20 a step."""
   import learning_pace
-  a = _fake_run(tmp_path, "a", [(i, 100 * i, 10 * i) for i in range(1, 11)], 100.0)
-  b = _fake_run(tmp_path, "b", [(i, 100 * i, 40 if i > 8 else 50) for i in range(1, 11)], 0.0)
-  c = _fake_run(tmp_path, "c", [(i, 100 * i, 20 * i) for i in range(1, 11)], 200.0)
+  a = _pace_run(tmp_path, "a", [(i, 100 * i, 10 * i) for i in range(1, 11)], 100.0)
+  b = _pace_run(tmp_path, "b", [(i, 100 * i, 40 if i > 8 else 50) for i in range(1, 11)], 0.0)
+  c = _pace_run(tmp_path, "c", [(i, 100 * i, 20 * i) for i in range(1, 11)], 200.0)
   np.testing.assert_allclose(learning_pace.run_pace(a).fifths, [15, 35, 55, 75, 95])
   np.testing.assert_allclose(learning_pace.run_pace(b).fifths, [50, 50, 50, 50, 40])
   g = learning_pace.group_pace([learning_pace.run_pace(d) for d in (a, b, c)])
