@@ -11,7 +11,6 @@ how fast they learned early, are limited by the step budget rather than stuck in
 
 import argparse
 import glob
-import json
 import os
 import sys
 from typing import Dict, List, NamedTuple, Sequence
@@ -20,6 +19,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from plot_curves import read_curve
+from suite import read_json
+
+from trpo_tf.checkpoints import EVAL_FILE   # importable once suite has put the repository on the path
 
 FIFTHS = 5
 
@@ -52,10 +54,8 @@ def fifth_means(steps: np.ndarray, returns: np.ndarray) -> np.ndarray:
 
 
 def run_pace(run_dir: str) -> Pace:
-  with open(os.path.join(run_dir, "eval.json")) as f:
-    final = float(json.load(f)["mean_return"])
   steps, returns = read_curve(run_dir)
-  return Pace(final, fifth_means(steps, returns))
+  return Pace(float(read_json(os.path.join(run_dir, EVAL_FILE))["mean_return"]), fifth_means(steps, returns))
 
 
 def group_pace(paces: Sequence[Pace]) -> GroupPace:
@@ -84,11 +84,11 @@ def _parse_groups(items: Sequence[str]) -> Dict[str, List[str]]:
   groups = {}
   for item in items:
     label, sep, pattern = item.partition("=")
-    dirs = sorted(d for d in glob.glob(pattern) if os.path.isfile(os.path.join(d, "eval.json")))
     if not sep or not label:
       raise SystemExit(f"error: --group takes LABEL=GLOB, got {item!r}")
+    dirs = sorted(d for d in glob.glob(pattern) if os.path.isfile(os.path.join(d, EVAL_FILE)))
     if not dirs:
-      raise SystemExit(f"error: --group {label}: no finished run directory (with eval.json) matches {pattern!r}")
+      raise SystemExit(f"error: --group {label}: no finished run directory (with {EVAL_FILE}) matches {pattern!r}")
     groups.setdefault(label, []).extend(dirs)
   return groups
 
