@@ -117,8 +117,10 @@ def train(stop: GracefulStop) -> int:
   if config.trpo.kl_per_action_dim:
     print(trust_region_line(config.trpo, trainer.sampler.action_space), flush=True)
   if config.trpo.kl_scheduled:
-    print(f"δ moves linearly over the {config.run.total_steps} env steps to {config.trpo.max_kl_final_fraction:g}× "
-          "its initial value", flush=True)
+    hold = config.trpo.max_kl_hold_fraction
+    held = f"holds for the first {hold:g} of the {config.run.total_steps} env steps, then moves linearly over the " \
+        "rest" if hold else f"moves linearly over the {config.run.total_steps} env steps"
+    print(f"δ {held} to {config.trpo.max_kl_final_fraction:g}× its initial value", flush=True)
   if config.trpo.lambda_scheduled:
     print(f"GAE λ moves linearly over the {config.run.total_steps} env steps from {config.trpo.gae_lambda:g} to "
           f"{config.trpo.gae_lambda_final:g}", flush=True)

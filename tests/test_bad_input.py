@@ -15,6 +15,9 @@ from trpo_tf.sampling.envs import make_env, make_vector_env
     (["--total_steps=0"], "total_steps must be > 0"),
     (["--max_kl=0"], "max_kl must be > 0"),
     (["--max_kl_final_fraction=0"], "max_kl_final_fraction must be > 0"),
+    (["--max_kl_hold_fraction=1", "--max_kl_final_fraction=0.1"], "max_kl_hold_fraction must be in [0, 1), got 1.0"),
+    (["--preset=halfcheetah", "--max_kl_hold_fraction=0.5"], "max_kl_hold_fraction=0.5 holds a scheduled δ: set "
+     "max_kl_final_fraction ≠ 1 too"),
     (["--gae_lambda_final=1.5"], "gae_lambda_final must be in [0, 1], or -1 for a constant gae_lambda, got 1.5"),
     (["--gamma_final=1.5"], "gamma_final must be in (0, 1], or -1 for a constant gamma, got 1.5"),
     (["--preset=hopper_vine", "--gamma_final=0.999"], "gamma_final schedules the single-path sampler's γ; vine's "
@@ -42,7 +45,7 @@ from trpo_tf.sampling.envs import make_env, make_vector_env
     (["--seed=-1"], "seed must be in [0, "),
     (["--policy_hidden="], "need at least one layer size"),
     # absl's own parsing errors: a FATAL line, a help hint and exit 1 before preflight.run_app
-    (["--max_kll=0.02"], "Unknown command line flag 'max_kll'. Did you mean: max_kl, max_kl_final_fraction ?"),
+    (["--max_kll=0.02"], "Unknown command line flag 'max_kll'. Did you mean: max_kl, max_kl_final_fraction, max_kl_hold_fraction ?"),
     (["--max_kl=abc"], "flag --max_kl=abc: could not convert string to float"),
     (["--seed=1.5"], "flag --seed=1.5: invalid literal for int()"),
     (["extra", "words"], "unexpected arguments: extra words"),

@@ -1,8 +1,10 @@
 """max_kl_final_fraction: δ scheduled linearly in training progress, from max_kl to a multiple f of it
-(annealed for f < 1, growing for f > 1).
+(annealed for f < 1, growing for f > 1), optionally held at max_kl for the first h of training
+(max_kl_hold_fraction).
 
-At progress p an update must take exactly the step of a constant δ·(1 − (1 − f)·p); the learner needs the
-progress when the schedule is on; the native loop schedules over total_steps; f = 1 changes nothing.
+At progress p an update must take exactly the step of a constant δ·(1 − (1 − f)·p), δ·(1 − (1 − f)·(p − h)/(1 − h))
+after a hold; the learner needs the progress when the schedule is on; the native loop schedules over
+total_steps; f = 1 changes nothing.
 """
 
 import csv
@@ -34,6 +36,33 @@ def test_a_scheduled_update_steps_as_the_constant_delta_of_its_progress(fraction
   assert float(info.mean_kl) <= delta * (1 + 1e-4)
 
 
+@pytest.mark.parametrize("progress, delta", [
+    (0.0, 0.02), (0.3, 0.02), (0.6, 0.02), (0.8, 0.02 * 0.55), (1.0, 0.002), (7.0, 0.002)])
+def test_a_held_schedule_keeps_max_kl_then_moves_linearly_over_the_rest(progress, delta):
+  """Held for the first 60%, then 0.02 → 0.002 over the last 40%: halfway there at 80% (0.011)."""
+  held, info = _step(progress, max_kl=0.02, max_kl_final_fraction=0.1, max_kl_hold_fraction=0.6)
+  constant, _ = _step(max_kl=delta)
+  for a, c in zip(held, constant):
+    np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-7)
+  assert float(info.mean_kl) <= delta * (1 + 1e-4)
+
+
+def test_no_hold_is_the_linear_schedule_bit_for_bit():
+  for progress in (0.0, 0.37, 1.0):
+    plain, _ = _step(progress, max_kl=0.02, max_kl_final_fraction=0.25)
+    held, _ = _step(progress, max_kl=0.02, max_kl_final_fraction=0.25, max_kl_hold_fraction=0.0)
+    for a, b in zip(plain, held):
+      np.testing.assert_array_equal(a, b)
+
+
+def test_the_hold_must_be_in_0_1_and_needs_a_schedule():
+  for bad in (-0.1, 1.0, 1.5, float("nan")):
+    with pytest.raises(ConfigError, match="max_kl_hold_fraction"):
+      TRPOConfig(max_kl_final_fraction=0.1, max_kl_hold_fraction=bad)
+  with pytest.raises(ConfigError, match="set max_kl_final_fraction ≠ 1"):
+    TRPOConfig(max_kl_hold_fraction=0.5)
+
+
 def test_a_constant_delta_ignores_the_progress():
   before, _ = _step(max_kl=0.02)
   after, _ = _step(0.9, max_kl=0.02)
@@ -54,6 +83,15 @@ def test_the_learner_needs_the_progress_when_delta_is_annealed():
     learner.step(random_batch(), 0)
   learner.step(random_batch(), 0, progress=0.5)
   assert float(learner.updater._max_kl_scale.numpy()) == pytest.approx(0.75)
+
+
+def test_the_learner_holds_delta_then_anneals_it():
+  from tests.test_learner import make_learner, random_batch
+  learner, _, _ = make_learner(config=TRPOConfig(value_epochs=1, max_kl_final_fraction=0.5,
+                                                 max_kl_hold_fraction=0.5))
+  for progress, scale in ((0.25, 1.0), (0.5, 1.0), (0.75, 0.75), (1.0, 0.5)):
+    learner.step(random_batch(), 0, progress=progress)
+    assert float(learner.updater._max_kl_scale.numpy()) == pytest.approx(scale)
 
 
 def test_the_native_loop_anneals_delta_over_total_steps(tmp_path):

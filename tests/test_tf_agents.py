@@ -206,10 +206,13 @@ def test_keyword_hyperparameters_and_config():
   actor, value = tf_agents_networks(tf_env)
   agent = TRPOAgent(tf_env.time_step_spec(), tf_env.action_spec(), actor, value, max_kl=0.02, discount_factor=0.9,
                     gae_lambda=0.8, entropy_regularization=0.01, value_targets="returns", kl_per_action_dim=True,
-                    config=TRPOConfig(cg_iters=5, max_kl=0.05), train_step_counter=tf.Variable(0, dtype=tf.int64))
+                    max_kl_hold_fraction=0.3, total_train_iterations=10,
+                    config=TRPOConfig(cg_iters=5, max_kl=0.05, max_kl_final_fraction=0.5),
+                    train_step_counter=tf.Variable(0, dtype=tf.int64))
   cfg = agent.config
   assert (cfg.max_kl, cfg.gamma, cfg.gae_lambda, cfg.entropy_coef, cfg.cg_iters, cfg.value_targets,
-          cfg.kl_per_action_dim) == (0.02, 0.9, 0.8, 0.01, 5, "returns", True)
+          cfg.kl_per_action_dim, cfg.max_kl_final_fraction, cfg.max_kl_hold_fraction) == (
+              0.02, 0.9, 0.8, 0.01, 5, "returns", True, 0.5, 0.3)
   with pytest.raises(ConfigError, match="max_kl must be > 0"):
     TRPOAgent(tf_env.time_step_spec(), tf_env.action_spec(), actor, value, max_kl=-1.0)
 

@@ -96,6 +96,10 @@ class TRPOConfig:
   max_kl_final_fraction: float = _field(
       1.0, "δ at the end of training as a fraction of max_kl, linear in training progress in between: below 1 "
            "the last updates of a run move the policy less, above 1 more (1: a constant δ, [paper]) [here]")
+  max_kl_hold_fraction: float = _field(
+      0.0, "fraction of training during which a scheduled δ (max_kl_final_fraction ≠ 1) stays max_kl; it moves "
+           "linearly to its final value over the rest (0: from the start): large steps while the gait is learned, "
+           "small ones only at the end [here]")
   cg_iters: int = _field(10, "conjugate-gradient iterations solving F x = g [paper] appendix C")
   cg_damping: float = _field(0.1, "λ added to the Fisher (F + λI) for a stable CG solve [sb3]")
   kl_per_action_dim: bool = _field(False, "max_kl and cg_damping count per action dimension: a policy over d "
@@ -137,6 +141,11 @@ class TRPOConfig:
     _check(self.max_kl > 0, f"max_kl must be > 0, got {self.max_kl}")
     _check(self.max_kl_final_fraction > 0,
            f"max_kl_final_fraction must be > 0, got {self.max_kl_final_fraction}")
+    _check(0 <= self.max_kl_hold_fraction < 1,
+           f"max_kl_hold_fraction must be in [0, 1), got {self.max_kl_hold_fraction}")
+    _check(self.max_kl_hold_fraction == 0 or self.kl_scheduled,
+           f"max_kl_hold_fraction={self.max_kl_hold_fraction:g} holds a scheduled δ: set max_kl_final_fraction ≠ 1 "
+           "too")
     _check(self.cg_iters >= 1, f"cg_iters must be >= 1, got {self.cg_iters}")
     _check(self.cg_damping >= 0, f"cg_damping must be >= 0, got {self.cg_damping}")
     _check(0 < self.fisher_subsample <= 1, f"fisher_subsample must be in (0, 1], got {self.fisher_subsample}")

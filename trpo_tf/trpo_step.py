@@ -58,8 +58,11 @@ class TRPOUpdater:
     self._max_kl_scale = tf.Variable(1.0, trainable=False, dtype=tf.float32, name="max_kl_scale")
 
   def set_progress(self, progress) -> None:
-    """Sets δ for the next updates from the fraction of training done (0 → max_kl, 1 → its final fraction)."""
-    self._max_kl_scale.assign(linear_schedule(1.0, self.config.max_kl_final_fraction, progress, tf.float32))
+    """Sets δ for the next updates from the fraction of training done: max_kl until max_kl_hold_fraction, then
+    linear to its final fraction at 1."""
+    hold = self.config.max_kl_hold_fraction
+    moved = (tf.cast(progress, tf.float32) - hold) / (1.0 - hold)
+    self._max_kl_scale.assign(linear_schedule(1.0, self.config.max_kl_final_fraction, moved, tf.float32))
 
   def update(self, obs, actions, advantages, iteration: int = 0) -> TRPOInfo:
     """One single-path TRPO step on a batch. Advantages are normalised here if configured."""

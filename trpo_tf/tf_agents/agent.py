@@ -35,7 +35,8 @@ from trpo_tf.tf_agents.networks import as_policy, as_value_function, check_specs
 from trpo_tf.tf_agents.policies import TRPOCollectPolicy, dist_param_names
 
 # Keyword hyperparameters → TRPOConfig fields (PPOClipAgent's names where it has one).
-_KEYWORDS = {"max_kl": "max_kl", "max_kl_final_fraction": "max_kl_final_fraction", "cg_iters": "cg_iters", "cg_damping": "cg_damping",
+_KEYWORDS = {"max_kl": "max_kl", "max_kl_final_fraction": "max_kl_final_fraction",
+             "max_kl_hold_fraction": "max_kl_hold_fraction", "cg_iters": "cg_iters", "cg_damping": "cg_damping",
              "kl_per_action_dim": "kl_per_action_dim",
              "fisher_subsample": "fisher_subsample", "fvp_mode": "fvp_mode",
              "line_search_backtracks": "line_search_backtracks", "line_search_shrink": "line_search_shrink",
@@ -72,7 +73,7 @@ class TRPOAgent(tf_agent.TFAgent):
 
   Hyperparameters come as keywords (defaults: TRPOConfig's) or as one
   `config=TRPOConfig(...)`, keywords overriding it. A scheduled δ
-  (max_kl_final_fraction ≠ 1), γ (discount_factor_final) or GAE λ (gae_lambda_final) runs over
+  (max_kl_final_fraction ≠ 1, held for max_kl_hold_fraction of it), γ (discount_factor_final) or GAE λ (gae_lambda_final) runs over
   `total_train_iterations` calls of `train`, counted by `train_step_counter`. Sample weights are not
   supported: `train`/`loss` with `weights` raise ValueError (a weighted TRPO
   would need weighted KL constraints, not only a weighted loss).
@@ -80,6 +81,7 @@ class TRPOAgent(tf_agent.TFAgent):
 
   def __init__(self, time_step_spec, action_spec, actor_net, value_net, *,
                max_kl: Optional[float] = None, max_kl_final_fraction: Optional[float] = None,
+               max_kl_hold_fraction: Optional[float] = None,
                total_train_iterations: Optional[int] = None, cg_iters: Optional[int] = None,
                cg_damping: Optional[float] = None, kl_per_action_dim: Optional[bool] = None,
                fisher_subsample: Optional[float] = None, fvp_mode: Optional[str] = None, line_search_backtracks: Optional[int] = None,
@@ -93,7 +95,8 @@ class TRPOAgent(tf_agent.TFAgent):
                summarize_grads_and_vars: bool = False, train_step_counter: Optional[tf.Variable] = None,
                seed: int = 0, name: str = "TRPOAgent"):
     tf.Module.__init__(self, name=name)
-    keywords = dict(max_kl=max_kl, max_kl_final_fraction=max_kl_final_fraction, cg_iters=cg_iters, cg_damping=cg_damping, kl_per_action_dim=kl_per_action_dim,
+    keywords = dict(max_kl=max_kl, max_kl_final_fraction=max_kl_final_fraction,
+                    max_kl_hold_fraction=max_kl_hold_fraction, cg_iters=cg_iters, cg_damping=cg_damping, kl_per_action_dim=kl_per_action_dim,
                     fisher_subsample=fisher_subsample,
                     fvp_mode=fvp_mode, line_search_backtracks=line_search_backtracks,
                     line_search_shrink=line_search_shrink, line_search_accept_ratio=line_search_accept_ratio,
