@@ -34,7 +34,7 @@ def test_print_config_shows_preset_plus_overrides_and_trains_nothing(tmp_path):
 
 @pytest.mark.parametrize("env_id, origin, expected", [
     ("Walker2d-v5", "the walker2d preset", dict(gamma=0.993, log_std_init=-0.25, env_backend="envpool", max_kl=0.06, cg_damping=0.6,
-                                                          max_kl_final_fraction=0.1)),
+                                                          max_kl_final_fraction=0.1, max_kl_hold_fraction=0.5)),
     ("Hopper-v5", "the hopper preset", dict(gamma=0.995, fisher_subsample=0.25, env_backend="envpool", max_kl=0.03,
                                             cg_damping=0.3, max_kl_final_fraction=0.1)),
     ("Swimmer-v5", "the swimmer preset", dict(gamma=0.999, gae_lambda=1.0, fisher_subsample=0.25, env_backend="envpool",
