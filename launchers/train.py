@@ -117,9 +117,9 @@ def train(stop: GracefulStop) -> int:
   if config.trpo.kl_per_action_dim:
     print(trust_region_line(config.trpo, trainer.sampler.action_space), flush=True)
   if config.trpo.kl_scheduled:
-    hold = config.trpo.max_kl_hold_fraction
-    held = f"holds for the first {hold:g} of the {config.run.total_steps} env steps, then moves linearly over the " \
-        "rest" if hold else f"moves linearly over the {config.run.total_steps} env steps"
+    total, hold = config.run.total_steps, config.trpo.max_kl_hold_fraction
+    held = (f"stays at its initial value for the first {round(hold * total)} of the {total} env steps, then moves "
+            "linearly over the rest") if hold else f"moves linearly over the {total} env steps"
     print(f"δ {held} to {config.trpo.max_kl_final_fraction:g}× its initial value", flush=True)
   if config.trpo.lambda_scheduled:
     print(f"GAE λ moves linearly over the {config.run.total_steps} env steps from {config.trpo.gae_lambda:g} to "

@@ -110,3 +110,13 @@ def test_the_native_loop_anneals_delta_over_total_steps(tmp_path):
   assert len(kls) >= 8 and all(0 < kl <= d * (1 + 1e-4) for kl, d in zip(kls, deltas))
   assert deltas[-1] < 0.015 and max(kls[-2:]) < 0.5 * min(kls[:2])
   assert float(trainer.learner.updater._max_kl_scale.numpy()) == pytest.approx(deltas[-1] / 0.05)
+
+
+def test_the_launcher_says_when_delta_is_held(tmp_path):
+  from tests.helpers import run_train
+  proc = run_train("--preset=cartpole", "--total_steps=256", "--num_envs=2", "--steps_per_env=32", "--eval_episodes=0",
+                   "--max_kl_final_fraction=0.5", "--max_kl_hold_fraction=0.25", f"--run_dir={tmp_path / 'run'}",
+                   timeout=300)
+  assert proc.returncode == 0, proc.stderr
+  assert ("δ stays at its initial value for the first 64 of the 256 env steps, then moves linearly over the rest "
+          "to 0.5× its initial value") in proc.stdout
