@@ -120,10 +120,10 @@ PRESETS: Dict[str, dict] = {
     # network (ten runs 4,346; "vf256amd").
     # δ held at 0.06 for the first half of the run, then annealed to a tenth over the second (max_kl_hold_fraction):
     # the runs that stop short are slow, not stuck (learning_pace.md), and the hold learns faster mid-run (training
-    # return at 40% / 60% / 80% 2,311 / 3,173 / 3,612 against 2,134 / 2,936 / 3,312) while the last updates stay as
+    # return at 40% / 60% / 80% 2,307 / 3,161 / 3,606 against 2,134 / 2,936 / 3,312) while the last updates stay as
     # small as before. Same AMD host, EnvPool: seeds 0-14 with oneDNN on 4,916 (seeds 0-9 5,093, then 10-14 4,563),
-    # seeds 0-9 with it off 4,777: 25 runs 4,861 (99%, worst 71%, none under 60%) against the preset's forty 4,379
-    # (p = 0.004; the fifteen fresh draws after the first ten 4,706, p = 0.10); gymnasium seeds 0-4 4,733 against
+    # seeds 0-19 with it off 4,694: 35 runs 4,789 (98%, worst 64%, none under 60%) against the preset's forty 4,379
+    # (p = 0.006; the 25 fresh draws after the first ten 4,668, p = 0.08); gymnasium seeds 0-4 4,733 against
     # ten runs' 4,588 ("hold05amd", "hold05nodnnamd", "hold05amdgym"; results README "Thirty-second round").
     "walker2d": dict(MUJOCO_SETTINGS, **annealed_trust_region(6), env_id="Walker2d-v5", gamma=0.993,
                      log_std_init=-0.25, max_kl_hold_fraction=0.5),
