@@ -80,6 +80,8 @@ PRESETS: Dict[str, dict] = {
     # 3,660 / 3,499 against 3,493 / 3,722 / 3,677 / 3,642 / 3,595), so over ten seeds the final returns are the same
     # within noise (3,558 against 3,586); the annealed δ learns faster (AUC 2,819 against 2,667) and is Walker2d's
     # rule ("preset", "constkl01", "kl03anneal01gym", "kl03d03gym", "anneal01"; results README "Fourteenth round").
+    # Walker2d's hold (δ kept for the first half of the run) ended seeds 0-9 at 3,504 (worst 72%, AUC 2,559) against
+    # fifteen runs' 3,580 (AUC 2,809): not adopted ("hold05amd"; results README "Thirty-second round").
     "hopper": dict(MUJOCO_SETTINGS, **FISHER_SUBSAMPLE, **annealed_trust_region(3), env_id="Hopper-v5", gamma=0.995),
     # [here] γ = 0.993: with γ = 0.99 one seed in five never learns to stay up (seeds 0-4: 5,048 / 4,838 / 5,247 /
     # 1,492 / 5,544, mean 4,434), with γ = 0.995 none fails but all learn slower (mean 4,155); γ = 0.993 ended at
