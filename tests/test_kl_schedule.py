@@ -48,11 +48,16 @@ def test_a_held_schedule_keeps_max_kl_then_moves_linearly_over_the_rest(progress
 
 
 def test_no_hold_is_the_linear_schedule_bit_for_bit():
-  for progress in (0.0, 0.37, 1.0):
-    plain, _ = _step(progress, max_kl=0.02, max_kl_final_fraction=0.25)
-    held, _ = _step(progress, max_kl=0.02, max_kl_final_fraction=0.25, max_kl_hold_fraction=0.0)
-    for a, b in zip(plain, held):
-      np.testing.assert_array_equal(a, b)
+  """h = 0 (the default) sets exactly the δ scale of the schedule before the hold existed, linear_schedule(1, f, p),
+  so runs of the presets that do not hold δ are unchanged."""
+  import tensorflow as tf
+  from tests.test_learner import make_learner
+  from trpo_tf.trpo_step import linear_schedule
+  learner, _, _ = make_learner(config=TRPOConfig(value_epochs=1, max_kl_final_fraction=0.1))
+  for progress in (0.0, 1 / 3, 0.37, 0.999, 1.0, 1.7):
+    learner.set_progress(progress)
+    np.testing.assert_array_equal(learner.updater._max_kl_scale.numpy(),
+                                  linear_schedule(1.0, 0.1, progress, tf.float32).numpy())
 
 
 def test_the_hold_must_be_in_0_1_and_needs_a_schedule():
