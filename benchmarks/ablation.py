@@ -24,6 +24,10 @@ key is not what its variant builds today (a preset changed since) is shown as it
 NAME@KEY, and its seed is trained again under NAME, so one row never mixes two configs; so is a
 reused run of an older config (--report_only), unless it replaces a row recorded before keys. Rows
 recorded before keys, whose config is unknown, are shown as NAME@unkeyed once NAME has keyed rows.
+A variant not named in this invocation keeps its rows and name, but where a preset change has overtaken
+them (their key is not what their flags build today) the table's flags column says what they were
+recorded with ("on an earlier preset: field=value, ..."), so no row reads as today's preset + flags
+when it was not.
 """
 
 import argparse
@@ -32,6 +36,8 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
@@ -184,6 +190,35 @@ def current_config(preset: str, flags: Sequence[str]) -> dict:
   return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT).stdout)
 
 
+# What main and recorded_rows append to a row's flags: "(trained with ...)", "(recorded with ...)".
+_FLAG_NOTE = re.compile(r"\s*\((?:trained|recorded) with .*\)$")
+
+
+def overtaken(preset: str, rows: Dict[str, List[Row]], named: Sequence[str], configs: Dict[str, dict]) -> Dict[str, str]:
+  """Variant → "field=value, ..." where its rows' recorded config differs from what its flags build today.
+
+  For the variants this invocation does not name (named ones are re-keyed by recorded_rows instead): a
+  preset changed after they were recorded, so their flags alone no longer say what they learned with.
+  Rows without a key, NAME@KEY rows and rows already labelled as an earlier preset's are left as they are.
+  """
+  out = {}
+  for name, runs in rows.items():
+    keys = {r.config for r in runs}
+    if name in named or "@" in name or "" in keys or runs[0].flags.startswith("("):
+      continue
+    try:
+      today = current_config(preset, shlex.split(_FLAG_NOTE.sub("", runs[0].flags)) or PRESET_FLAGS)
+    except subprocess.CalledProcessError:
+      out[name] = "flags the launcher no longer accepts"
+      continue
+    if keys == {config_key(today)}:
+      continue
+    then = {f"{field}={old}" for key in sorted(keys)
+            for field, old, _ in differences(configs.get(key, {}), learning_config(today))}
+    out[name] = ", ".join(sorted(then)) or "an earlier config"
+  return out
+
+
 def stale_fields(now: dict, runs: Sequence[RunSummary]) -> List[Tuple[str, object, object]]:
   """Where reused runs' config.json differ from `now` (a preset changed since they trained):
   (field, trained value(s), value now); run-specific fields are skipped."""
@@ -270,7 +305,9 @@ def main():
                                                           env_steps=row.env_steps or args.steps))
     if not by_variant:
       continue
-    text = table(preset, by_variant)
+    earlier = overtaken(preset, by_variant, list(variants), configs[preset])
+    text = table(preset, {name: [r._replace(flags=f"{r.flags} (on an earlier preset: {earlier[name]})".strip())
+                                 for r in runs] if name in earlier else runs for name, runs in by_variant.items()})
     with open(os.path.join(out_dir, f"{preset}.md"), "w") as f:
       f.write(text + "\n")
     with open(os.path.join(out_dir, f"{preset}.csv"), "w", newline="") as f:

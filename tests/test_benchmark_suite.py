@@ -375,6 +375,38 @@ def test_rows_recorded_before_config_keys_are_not_averaged_into_todays_row(tmp_p
   assert "| preset | " in table and "| 3,600 | 3,600 |" in table and "| preset@unkeyed | " in table
 
 
+def test_a_variant_a_preset_change_overtook_says_what_it_was_recorded_with(tmp_path, monkeypatch):
+  """Rows of variants this run does not name keep their names; where their key is not what their flags
+  build today (gamma 0.5 then), the table says so and which field differed, and the CSV keeps the plain flags."""
+  import ablation
+  results = tmp_path / "results"
+  monkeypatch.setattr(ablation, "RESULTS", str(results))
+  monkeypatch.setattr(ablation, "CURVES", str(tmp_path / "curves"))
+  (results / "ablations").mkdir(parents=True)
+  kl02_today = ablation.current_config("hopper", ["--max_kl=0.02"])
+  kl02_then = json.loads(json.dumps(kl02_today))
+  kl02_then["trpo"]["gamma"] = 0.5
+  now, then = ablation.config_key(kl02_today), ablation.config_key(kl02_then)
+  (results / "ablations" / "hopper.configs.json").write_text(json.dumps(
+      {now: ablation.learning_config(kl02_today), then: ablation.learning_config(kl02_then)}))
+  (results / "ablations" / "hopper.csv").write_text(
+      "variant,flags,seed,eval_mean_return,auc_train_return,train_seconds,config\n"
+      f"old,--max_kl=0.02,0,1200.0,900.0,100,{then}\n"
+      f"fresh,--max_kl=0.02,0,3300.0,2400.0,100,{now}\n"
+      f"gone,--no_such_flag=1,0,1000.0,800.0,100,{then}\n")
+  monkeypatch.setattr(sys, "argv", ["ablation.py", "--envs", "hopper", "--seeds", "0", "--steps", "1000",
+                                    "--report_only"])
+  for _ in range(2):   # a second report reads the CSV the first wrote: the note is not repeated
+    ablation.main()
+    lines = {line.split(" | ")[0]: line for line in (results / "ablations" / "hopper.md").read_text().splitlines()}
+    assert "`--max_kl=0.02 (on an earlier preset: gamma=0.5)`" in lines["| old"]
+    assert "`--max_kl=0.02` |" in lines["| fresh"]
+    assert "`--no_such_flag=1 (on an earlier preset: flags the launcher no longer accepts)`" in lines["| gone"]
+    with open(results / "ablations" / "hopper.csv") as f:
+      assert {r["variant"]: r["flags"] for r in csv.DictReader(f)} == {
+          "old": "--max_kl=0.02", "fresh": "--max_kl=0.02", "gone": "--no_such_flag=1"}
+
+
 def test_an_ablation_plot_keeps_its_legend_beside_the_curves(tmp_path, monkeypatch):
   """With many variants the legend sits right of the axes, so it covers no curve; a plot of one
   group keeps its legend inside the compact 7 × 4 inch figure."""
