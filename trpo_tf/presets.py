@@ -127,6 +127,13 @@ PRESETS: Dict[str, dict] = {
     # seeds 0-19 with it off 4,694: 35 runs 4,789 (98%, worst 64%, none under 60%) against the preset's forty 4,379
     # (p = 0.006; the 25 fresh draws after the first ten 4,668, p = 0.08); gymnasium seeds 0-4 4,733 against
     # ten runs' 4,588 ("hold05amd", "hold05nodnnamd", "hold05amdgym"; results README "Thirty-second round").
+    # GAE λ 0.9 → 0.98 over the run (gae_lambda_final) on top of the hold learned slower mid-run (training return
+    # at 60% 2,863 against 3,161) and ended seeds 0-4 with oneDNN on and off at 4,288 (ten runs, worst 67%) against
+    # the hold's 4,789 (p = 0.04), though alone, on the former preset, it had gained as much as the hold
+    # ("lam098hold05amd", "lam098hold05nodnnamd", "lam09to098amd@be75e991"; results README "Thirty-third round").
+    # Holding δ for 0.7 of the run instead of half ended seeds 0-9 with oneDNN on and off at 5,127 / 4,785 (twenty
+    # runs 4,956, worst 71%) against the hold's 5,093 / 4,777 on the same seeds (4,935; p = 0.92): the hold's length
+    # between half and 0.7 of the run does not matter ("hold07amd", "hold07nodnnamd"; "Thirty-third round").
     "walker2d": dict(MUJOCO_SETTINGS, **annealed_trust_region(6), env_id="Walker2d-v5", gamma=0.993,
                      log_std_init=-0.25, max_kl_hold_fraction=0.5),
     # [here] log σ starts at −0.5 (σ₀ ≈ 0.61): with σ₀ = 1 one seed in five ran on its back (seeds 0-4: 4,135 / 4,154
@@ -179,6 +186,10 @@ PRESETS: Dict[str, dict] = {
     # (other round-off) 4,899 / 4,485 / 5,020 / 4,216 / 2,853 (4,295; seed 4 on a slow gait, 58%; "nodnnamd"): over
     # all 25 EnvPool runs of this config 4,454 (91%), a five-seed draw meets the target ~6% of the time
     # (benchmarks/preset_pool.py; results README "Thirtieth round").
+    # δ 0.08 held for the first half of the run, then moving to 0.05 (--max_kl=0.08 --max_kl_final_fraction=0.625
+    # --max_kl_hold_fraction=0.5), learned a little faster (training return at 40% / 80% 904 / 2,351 against 828 /
+    # 2,214) but ended seeds 0-5 at 4,185 / 4,950 / 4,077 / 2,618 / 4,307 / 4,153 (4,048, a seed at 53%) against the
+    # preset's fifteen runs on this host, 4,245 (p = 0.58): not adopted ("kl08hold05to05amd"; "Thirty-third round").
     "ant": dict(MUJOCO_SETTINGS, env_id="Ant-v5", max_kl=0.05, cg_damping=0.8, log_std_init=-0.5,
                 obs_dims="0:27", value_hidden=(256, 256), steps_per_env_final=256),
     # [zoo] Swimmer needs a long horizon: gamma 0.9999 (the preset's γ until the twenty-seventh round, below).
