@@ -141,7 +141,7 @@ def recorded_rows(preset: str, today: Optional[Dict[str, str]] = None) -> Dict[T
                 float(r["train_seconds"]), None, 0, rekey.get(key, key))
       now = (today or {}).get(row.variant)
       if row.config and now and row.config != now:
-        then = ", ".join(f"{k}={old}" for k, old, _ in differences(configs.get(row.config, {}), configs.get(now, {})))
+        then = ", ".join(differences(configs.get(row.config, {}), configs.get(now, {})))
         row = row._replace(variant=f"{row.variant}@{row.config}",
                            flags=f"{row.flags} (recorded with {then or 'an earlier config'})".strip())
       rows[(row.variant, row.seed)] = row
@@ -172,9 +172,9 @@ def recorded_configs(preset: str) -> Dict[str, dict]:
   return _recorded_keys(preset)[1]
 
 
-def differences(then: dict, now: dict) -> List[Tuple[str, object, object]]:
-  """(field, value then, value now) where two learning configs differ."""
-  return [(key, value, now[section][key]) for section, fields in then.items() for key, value in fields.items()
+def differences(then: dict, now: dict) -> List[str]:
+  """"field=value then" for each field where two learning configs differ: what a row was recorded with."""
+  return [f"{key}={value}" for section, fields in then.items() for key, value in fields.items()
           if section in now and key in now[section] and now[section][key] != value]
 
 
@@ -213,9 +213,9 @@ def overtaken(preset: str, rows: Dict[str, List[Row]], named: Sequence[str], con
       continue
     if keys == {config_key(today)}:
       continue
-    then = {f"{field}={old}" for key in sorted(keys)
-            for field, old, _ in differences(configs.get(key, {}), learning_config(today))}
-    out[name] = ", ".join(sorted(then)) or "an earlier config"
+    now = learning_config(today)
+    out[name] = ", ".join(sorted({d for key in keys for d in differences(configs.get(key, {}), now)})) \
+        or "an earlier config"
   return out
 
 
