@@ -135,8 +135,8 @@ PRESETS: Dict[str, dict] = {
     # runs 4,956, worst 71%) against the hold's 5,093 / 4,777 on the same seeds (4,935; p = 0.92): the hold's length
     # between half and 0.7 of the run does not matter ("hold07amd", "hold07nodnnamd"; "Thirty-third round").
     # Given 2M steps, seeds 0-4 ended 6,531 / 5,893 / 6,662 / 5,646 / 5,389 (6,024), but the three weakest 1M runs,
-    # trained on from their identical 500k-step state, 4,081 / 4,381 / 3,844: a run on a slow gait by mid-run stays on
-    # it ("hold2m", "hold2mnodnn"; results README "Thirty-fourth round").
+    # trained on from their identical 500k-step state, 4,081 / 4,381 / 3,844: a run that falls behind in its first
+    # 500k steps does not close the gap ("hold2m", "hold2mnodnn"; results README "Thirty-fourth round").
     "walker2d": dict(MUJOCO_SETTINGS, **annealed_trust_region(6), env_id="Walker2d-v5", gamma=0.993,
                      log_std_init=-0.25, max_kl_hold_fraction=0.5),
     # [here] log σ starts at −0.5 (σ₀ ≈ 0.61): with σ₀ = 1 one seed in five ran on its back (seeds 0-4: 4,135 / 4,154
