@@ -137,6 +137,9 @@ PRESETS: Dict[str, dict] = {
     # Given 2M steps, seeds 0-4 ended 6,531 / 5,893 / 6,662 / 5,646 / 5,389 (6,024), but the three weakest 1M runs,
     # trained on from their identical 500k-step state, 4,081 / 4,381 / 3,844: a run that falls behind in its first
     # 500k steps does not close the gap ("hold2m", "hold2mnodnn"; results README "Thirty-fourth round").
+    # On the Intel Xeon host the hold gained nothing: seeds 0-19 4,512 (92%, seed 8 at 58%) against the former
+    # preset's twenty runs 4,637 (p = 0.49); over both hosts, each against its own former-preset runs, +224
+    # (p = 0.06) ("holdintel", "formerintel", "anneal01"; results README "Thirty-fifth round").
     "walker2d": dict(MUJOCO_SETTINGS, **annealed_trust_region(6), env_id="Walker2d-v5", gamma=0.993,
                      log_std_init=-0.25, max_kl_hold_fraction=0.5),
     # [here] log σ starts at −0.5 (σ₀ ≈ 0.61): with σ₀ = 1 one seed in five ran on its back (seeds 0-4: 4,135 / 4,154
