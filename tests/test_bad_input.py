@@ -24,6 +24,7 @@ from trpo_tf.sampling.envs import make_env, make_vector_env
      "branch returns use a constant gamma (the supported choices for vine: gamma_final=-1)"),
     (["--steps_per_env_final=0"], "steps_per_env_final must be >= 1, or -1 for a constant steps_per_env, got 0"),
     (["--num_envs=-2"], "num_envs must be >= 1"),
+    (["--value_history=0"], "value_history must be >= 1, got 0"),
     (["--env_id=NoSuchEnv-v9"], "unknown environment id 'NoSuchEnv-v9'"),
     (["--env_id=FrozenLake-v1"], "observation space Discrete(16) is not supported"),
     (["--preset=nope"], "unknown preset 'nope'"),

@@ -2,6 +2,7 @@
 
 import gymnasium as gym
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from trpo_tf.advantages import gae
@@ -219,3 +220,44 @@ def test_step_compiles_and_matches_eager():
   np.testing.assert_allclose(float(compiled_info.trpo.mean_kl), float(eager_info.trpo.mean_kl), rtol=1e-5)
   for a, b in zip(policy.variables, eager_policy.variables):
     np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("history", [1, 3])
+def test_value_fit_regresses_on_the_earlier_batches_then_this_one(monkeypatch, history):
+  learner, _, _ = make_learner(config=TRPOConfig(value_epochs=1, value_history=history))
+  real_fit, seen = learner.fitter.fit, []
+
+  def capture(obs, returns, iteration):
+    seen.append((np.asarray(obs), np.asarray(returns)))
+    return real_fit(obs, returns, iteration)
+
+  monkeypatch.setattr(learner.fitter, "fit", capture)
+  own = []
+  for i in range(4):
+    batch = random_batch(i)
+    own.append(learner.targets(batch))   # what step() computes: V has not moved since the last fit
+    learner.step(batch, i)
+  for i, (obs, returns) in enumerate(seen):
+    window = own[max(0, i - history + 1): i + 1]   # oldest first, this batch last
+    np.testing.assert_array_equal(obs, np.concatenate([np.asarray(t.obs) for t in window]))
+    np.testing.assert_array_equal(returns, np.concatenate([np.asarray(t.returns) for t in window]))
+  assert [len(r) for _, r in seen][-1] == sum(len(np.asarray(t.returns)) for t in own[-history:])
+
+
+def test_value_history_overlapped_matches_inline():
+  config = TRPOConfig(value_epochs=2, value_history=2)
+  inline, inline_policy, inline_value = make_learner(config=config)
+  overlapped, policy, value = make_learner(config=config, overlap_value_fit=True)
+  for i in range(3):
+    inline.step(random_batch(i), i)
+    overlapped.step(random_batch(i), i)
+  overlapped.close()
+  for a, b in zip(policy.variables + value.variables, inline_policy.variables + inline_value.variables):
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_value_history_refuses_a_compiled_step():
+  learner, _, _ = make_learner(config=TRPOConfig(value_epochs=1, value_history=2))
+  tensors = Batch(*(tf.constant(x) for x in random_batch()[:7]))
+  with pytest.raises(RuntimeError, match="value_history > 1 .* needs eager execution"):
+    tf.function(lambda b: learner.step(b, tf.constant(0, tf.int64)))(tensors)

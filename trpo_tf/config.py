@@ -133,6 +133,9 @@ class TRPOConfig:
                                      "λ-return [sb3]) or returns (discounted returns, bootstrapped only where "
                                      "an episode was cut: [paper] §7's Monte-Carlo baseline)")
   value_minibatch: int = _field(128, "minibatch size of the value fit [zoo] batch_size")
+  value_history: int = _field(1, "batches the value fit regresses on: this one and the value_history - 1 before "
+                                 "it, each with the targets computed when it was sampled (more data per fit, "
+                                 "older targets; a resume starts the history empty) [here]")
   entropy_coef: float = _field(0.0, "c in the optional c·mean H(π_θ) bonus of the single-path surrogate, "
                                     "against entropy collapse ([paper]: none, i.e. 0)")
 
@@ -162,6 +165,7 @@ class TRPOConfig:
     _check(self.value_learning_rate > 0, f"value_learning_rate must be > 0, got {self.value_learning_rate}")
     _check(self.value_epochs >= 0, f"value_epochs must be >= 0, got {self.value_epochs}")
     _check(self.value_targets in ("gae", "returns"), f"value_targets must be gae or returns, got {self.value_targets!r}")
+    _check(self.value_history >= 1, f"value_history must be >= 1, got {self.value_history}")
     _check(self.value_minibatch >= 1, f"value_minibatch must be >= 1, got {self.value_minibatch}")
     _check(self.entropy_coef >= 0, f"entropy_coef must be >= 0, got {self.entropy_coef}")
 

@@ -3,7 +3,7 @@
   advantages over the valid rows (GAE with the current V)
   → the policy step: single path, or vine when the batch carries a rollout set
   → observation-normaliser update
-  → value fit on the GAE returns.
+  → value fit on the GAE returns (with value_history > 1, also on the batches before).
 
 Every piece is TensorFlow, so the same step serves the native loop (trainer.py,
 numpy batches, eager glue around compiled pieces) and TF-Agents' TRPOAgent
@@ -12,6 +12,7 @@ runs in a background thread and overlaps the loop's next sampling (which never
 reads V); the next `step` waits for it first.
 """
 
+import collections
 import concurrent.futures
 import time
 from typing import Dict, NamedTuple, Optional
@@ -66,6 +67,7 @@ class TRPOLearner:
     self.fitter = ValueFitter(value_net, config.value_learning_rate, config.value_epochs,
                               config.value_minibatch, seed)
     self._vine_bootstrap = vine_bootstrap
+    self._history = collections.deque(maxlen=config.value_history - 1)   # earlier batches' (obs, returns)
     self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="value_fit") \
         if overlap_value_fit else None
     self._pending = None    # the overlapped fit in flight
@@ -113,7 +115,7 @@ class TRPOLearner:
       trpo_info = self.updater.update(targets.obs, targets.actions, targets.advantages, iteration)
     normalizer_kl = None if self._update_normalizer is None else self._update_normalizer(targets.obs)
     if self._pool is None:
-      fit_info = self.fitter.fit(targets.obs, targets.returns, iteration)
+      fit_info = self.fitter.fit(*self._fit_data(targets), iteration)
     elif not fit_now:
       self._start_fit(targets, iteration)
     return StepInfo(trpo_info, fit_info, targets.explained_variance, vine_info, normalizer_kl)
@@ -172,7 +174,18 @@ class TRPOLearner:
   def _start_fit(self, targets: Targets, iteration) -> None:
     if not tf.executing_eagerly():
       raise RuntimeError("overlap_value_fit needs eager execution; compile step() only without it")
-    self._pending = self._pool.submit(self.fitter.fit, targets.obs, targets.returns, iteration)
+    self._pending = self._pool.submit(self.fitter.fit, *self._fit_data(targets), iteration)
+
+  def _fit_data(self, targets: Targets):
+    """The value fit's (obs, returns): the value_history - 1 earlier batches' rows, then this batch's."""
+    if self._history.maxlen == 0:
+      return targets.obs, targets.returns
+    if not tf.executing_eagerly():
+      raise RuntimeError("value_history > 1 keeps earlier batches between steps: it needs eager execution")
+    obs = tf.concat([o for o, _ in self._history] + [targets.obs], 0)
+    returns = tf.concat([r for _, r in self._history] + [targets.returns], 0)
+    self._history.append((targets.obs, targets.returns))
+    return obs, returns
 
   def _update_normalizer_impl(self, obs):
     """Updates the observation normaliser with the batch; returns the mean KL it caused on it."""
