@@ -205,6 +205,10 @@ PRESETS: Dict[str, dict] = {
     # against the preset's fifteen on this host, 4,245 (p = 0.90), a seed at 56%; it learned a little faster mid-run
     # and ended the same, as δ 0.08 held did: not adopted ("b192amd", "b192nodnnamd"; results README "Thirty-fourth
     # round").
+    # The value fit with 10 epochs instead of 20, or with 10 epochs on this batch and the one before
+    # (--value_history=2), ended seeds 0-7 at 4,505 and 4,276 against the preset's 4,874 on the same seeds (Intel
+    # host): the older batch's targets lag and the baseline gets worse, not better ("vep10", "vh2ep10"; results
+    # README "Thirty-fifth round").
     "ant": dict(MUJOCO_SETTINGS, env_id="Ant-v5", max_kl=0.05, cg_damping=0.8, log_std_init=-0.5,
                 obs_dims="0:27", value_hidden=(256, 256), steps_per_env_final=256),
     # [zoo] Swimmer needs a long horizon: gamma 0.9999 (the preset's γ until the twenty-seventh round, below).
