@@ -200,11 +200,10 @@ PRESETS: Dict[str, dict] = {
     # gymnasium seeds 0-1 5,620 / 5,592 and oneDNN-off seeds 4-5 3,857 / 4,720 (nine runs 5,227; "preset2mgym",
     # "preset2mnodnn"): the 1M budget is mostly what Ant misses by. A batch growing only to 16 x 192
     # (--steps_per_env_final=192) ended seeds 0-3 at 4,297 / 5,045 / 5,437 / 4,576 (4,839) against 4,067 on the same
-    # seeds, but seeds 4-9 at 4,972 / 4,902 /
-    # 3,022 / 3,856 / 3,908 / 2,758 and oneDNN-off seeds 0-3 at 3,158 / 4,328 / 4,287 / 5,405: fourteen runs 4,282
-    # against the preset's fifteen on this host, 4,245 (p = 0.90), a seed at 56%; it learned a little faster mid-run
-    # and ended the same, as δ 0.08 held did: not adopted ("b192amd", "b192nodnnamd"; results README "Thirty-fourth
-    # round").
+    # seeds, but seeds 4-9 at 4,972 / 4,902 / 3,022 / 3,856 / 3,908 / 2,758 and oneDNN-off seeds 0-3 at 3,158 / 4,328
+    # / 4,287 / 5,405: fourteen runs 4,282 against the preset's fifteen on this host, 4,245 (p = 0.90), a seed at
+    # 56%; it learned a little faster mid-run and ended the same, as δ 0.08 held did: not adopted ("b192amd",
+    # "b192nodnnamd"; results README "Thirty-fourth round").
     # The value fit with 10 epochs instead of 20, or with 10 epochs on this batch and the one before
     # (--value_history=2), ended seeds 0-7 at 4,505 and 4,276 against the preset's 4,874 on the same seeds (Intel
     # host): the older batch's targets lag and the baseline gets worse, not better ("vep10", "vh2ep10"; results
